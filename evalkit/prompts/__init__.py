@@ -1,0 +1,1 @@
+"""Prompts: the model-neutral structure, templates and few-shot builders."""
