@@ -1,0 +1,1 @@
+"""Run directories: ``run.json``, ``samples/<task>.jsonl``, ``scores.json``, journals."""

@@ -1,0 +1,37 @@
+"""The table printed at the end of a run (and by ``evalkit score``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _fmt(metric: dict[str, Any]) -> str:
+    value = metric.get("value")
+    if value is None:
+        return "n/a"
+    ci = metric.get("ci95")
+    if ci:
+        return f"{value:.2f} ± {(ci[1] - ci[0]) / 2:.2f}"
+    return f"{value:.2f}"
+
+
+def summary_table(scores: dict[str, Any]) -> str:
+    rows = [("task", "protocol", "shots", "n", "failed", "metric", "value (95% CI)")]
+    for name, entry in scores["tasks"].items():
+        metrics = entry.get("metrics", {})
+        primary = entry.get("primary_metric")
+        order = ([primary] if primary in metrics else []) + [m for m in metrics if m != primary]
+        for i, metric in enumerate(order):
+            first = i == 0
+            rows.append((
+                name if first else "", entry.get("protocol", "") if first else "",
+                str(entry.get("num_fewshot", "")) if first else "", str(entry.get("n", "")) if first else "",
+                str(entry.get("n_failed", "")) if first else "", metric, _fmt(metrics[metric]),
+            ))
+        if not order:
+            rows.append((name, entry.get("protocol", ""), str(entry.get("num_fewshot", "")), str(entry.get("n", 0)),
+                         str(entry.get("n_failed", "")), "-", "no scored samples"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Task specs (``tasks/*.yaml``): validation into typed specs, and the registry that finds them."""

@@ -1,0 +1,344 @@
+"""Typed task specs, validated from ``tasks/<family>.yaml``.
+
+A family file holds ``defaults`` (optional, merged one level deep into every task) and a list of
+``tasks``. Each task names its data source(s), how dataset columns map onto a sample, the output
+type, and one entry per protocol with the prompt template, generation settings and the names of
+its answer extractor, scorer and aggregation (see ``evalkit/scoring``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from evalkit.tasks.validate import Reader
+
+OutputType = Literal["generate", "choice"]
+SourceFormat = Literal["parquet", "jsonl", "tsv", "imagefolder"]
+PROTOCOL_NAMES = ("qwen-vl", "standard", "generate")
+MODEL_FAMILIES = ("qwen-vl", "chat")
+SOURCE_FORMATS = ("parquet", "jsonl", "tsv", "imagefolder")
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+@dataclass(frozen=True)
+class HubSource:
+    """A dataset on the Hugging Face hub. ``alt_ids`` are accepted copies (e.g. a migrated org)."""
+
+    id: str
+    split: str
+    config: str | None = None
+    revision: str | None = None
+    alt_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LocalSource:
+    """A local copy: ``path`` is relative to ``--data-dir`` (or absolute); globs allowed for parquet."""
+
+    format: str
+    path: str
+    image_root: str | None = None  # folder that image paths inside the file are relative to
+
+
+@dataclass(frozen=True)
+class Source:
+    hub: HubSource | None = None
+    local: LocalSource | None = None
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """Where a sample field comes from: a column (dotted for nested), optional named transform."""
+
+    column: str | tuple[str, ...]
+    transform: str | None = None
+    default: Any = None
+
+
+@dataclass(frozen=True)
+class FieldMap:
+    id: FieldSpec
+    target: FieldSpec | dict[str, FieldSpec] | None
+    image: FieldSpec | None = None  # a column holding one image or a list of images
+    text: dict[str, FieldSpec] = field(default_factory=dict)  # template variables
+    options: FieldSpec | tuple[FieldSpec, ...] | None = None
+    subtask: FieldSpec | None = None
+    cluster: FieldSpec | None = None  # samples sharing it stay together and are clustered in CIs
+    fewshot_answer: FieldSpec | None = None
+    meta: dict[str, FieldSpec] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PromptSpec:
+    template: str
+    style: Literal["raw", "chat"] = "raw"
+    system: str | None = None
+    fewshot_template: str | None = None  # default: template + " {answer}"
+    image_separator: str = ""  # appended after each image of an ``<images>`` placeholder
+    option_format: str = "{letter}. {text}"
+    option_separator: str = "\n"
+
+
+@dataclass(frozen=True)
+class ProtocolSpec:
+    name: str
+    prompt: PromptSpec
+    family_prompts: dict[str, PromptSpec]
+    max_new_tokens: int
+    min_new_tokens: int
+    stop: tuple[str, ...]
+    continuation: str  # choice tasks: the text scored per option, e.g. " {letter}"
+    extractor: str
+    extractor_args: dict[str, Any]
+    scorer: str
+    scorer_args: dict[str, Any]
+    aggregation: str
+    aggregation_args: dict[str, Any]
+    primary_metric: str | None = None  # the headline metric in tables; default: the aggregation's first
+    notes: str = ""
+
+    def prompt_for(self, family: str) -> PromptSpec:
+        return self.family_prompts.get(family, self.prompt)
+
+
+@dataclass(frozen=True)
+class FewShotSpec:
+    source: Source
+    seed: int = 1234
+    max_k: int = 8
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    name: str
+    file: str
+    version: int
+    description: str
+    groups: tuple[str, ...]
+    source: Source
+    fields: FieldMap
+    output: OutputType
+    protocols: dict[str, ProtocolSpec]
+    default_protocol: str
+    fewshot: FewShotSpec | None
+    explode: tuple[str, ...]
+    raw: Mapping[str, Any]
+
+    def protocol(self, name: str | None) -> ProtocolSpec:
+        from evalkit.errors import ConfigError, did_you_mean
+
+        chosen = name or self.default_protocol
+        if chosen not in self.protocols:
+            raise ConfigError(
+                f"task {self.name!r} has no protocol {chosen!r}{did_you_mean(chosen, self.protocols)} "
+                f"(it has: {', '.join(self.protocols)})"
+            )
+        return self.protocols[chosen]
+
+    @property
+    def spec_hash(self) -> str:
+        blob = json.dumps(self.raw, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+_TASK_KEYS = frozenset(
+    {"name", "version", "description", "groups", "source", "fields", "output", "protocols", "default_protocol",
+     "fewshot", "explode"}
+)
+
+
+def parse_task(data: Mapping[str, Any], where: str) -> TaskSpec:
+    r = Reader(data, where)
+    r.check_keys(_TASK_KEYS)
+    name = r.get("name", str, required=True)
+    r = Reader(data, where, f"tasks[{name}]")
+    output = r.choice("output", ("generate", "choice"), default="generate")
+    protocols_r = r.sub("protocols", required=True)
+    assert protocols_r is not None
+    if not protocols_r.data:
+        raise protocols_r.fail("protocols", "needs at least one protocol")
+    protocols = {}
+    for pname in protocols_r.data:
+        if pname not in PROTOCOL_NAMES:
+            raise protocols_r.fail(str(pname), f"unknown protocol; use one of {', '.join(PROTOCOL_NAMES)}")
+        sub = protocols_r.sub(pname, required=True)
+        assert sub is not None
+        protocols[pname] = _parse_protocol(sub, pname, output)
+    default_protocol = r.get("default_protocol", str, default=next(iter(protocols)))
+    if default_protocol not in protocols:
+        raise r.fail("default_protocol", f"names no protocol of this task (it has: {', '.join(protocols)})")
+    groups = r.get("groups", (list, str), default=[])
+    fewshot_r = r.sub("fewshot")
+    return TaskSpec(
+        name=name,
+        file=where,
+        version=r.get("version", int, default=1),
+        description=r.get("description", str, default=""),
+        groups=tuple([groups] if isinstance(groups, str) else [str(g) for g in groups]),
+        source=_parse_source(r.sub("source", required=True)),  # type: ignore[arg-type]
+        fields=_parse_fields(r.sub("fields", required=True)),  # type: ignore[arg-type]
+        output=output,  # type: ignore[arg-type]
+        protocols=protocols,
+        default_protocol=default_protocol,
+        fewshot=_parse_fewshot(fewshot_r) if fewshot_r else None,
+        explode=tuple(r.get("explode", list, default=[])),
+        raw=dict(data),
+    )
+
+
+def _parse_source(r: Reader) -> Source:
+    r.check_keys({"hub", "local"})
+    hub = local = None
+    if (h := r.sub("hub")) is not None:
+        h.check_keys({"id", "split", "config", "revision", "alt_ids"})
+        hub = HubSource(
+            id=h.get("id", str, required=True),
+            split=h.get("split", str, required=True),
+            config=h.get("config", str),
+            revision=h.get("revision", str),
+            alt_ids=tuple(h.get("alt_ids", list, default=[])),
+        )
+    if (loc := r.sub("local")) is not None:
+        loc.check_keys({"format", "path", "image_root"})
+        local = LocalSource(
+            format=loc.choice("format", SOURCE_FORMATS),
+            path=loc.get("path", str, required=True),
+            image_root=loc.get("image_root", str),
+        )
+    if hub is None and local is None:
+        raise r.fail("hub", "a source needs 'hub' (a Hugging Face dataset) or 'local' (a file or folder)")
+    return Source(hub=hub, local=local)
+
+
+def _parse_field(value: Any, r: Reader, name: str) -> FieldSpec:
+    if isinstance(value, str):
+        return FieldSpec(column=value)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return FieldSpec(column=tuple(value))
+    if isinstance(value, Mapping):
+        sub = Reader(value, r.where, r.key(name))
+        sub.check_keys({"column", "transform", "default"})
+        column = sub.get("column", (str, list), required=True)
+        return FieldSpec(
+            column=tuple(column) if isinstance(column, list) else column,
+            transform=sub.get("transform", str),
+            default=value.get("default"),
+        )
+    raise r.fail(name, "must be a column name, a list of column names, or {column, transform, default}")
+
+
+def _parse_fields(r: Reader) -> FieldMap:
+    r.check_keys({"id", "target", "image", "text", "options", "subtask", "cluster", "fewshot_answer", "meta"})
+
+    def one(name: str) -> FieldSpec | None:
+        return _parse_field(r.data[name], r, name) if r.has(name) else None
+
+    def table(name: str) -> dict[str, FieldSpec]:
+        sub = r.sub(name)
+        return {k: _parse_field(v, sub, k) for k, v in sub.data.items()} if sub else {}
+
+    target: FieldSpec | dict[str, FieldSpec] | None = None
+    if r.has("target"):
+        raw_target = r.data["target"]
+        if isinstance(raw_target, Mapping) and "column" not in raw_target:
+            target = table("target")
+        else:
+            target = one("target")
+    options: FieldSpec | tuple[FieldSpec, ...] | None = None
+    if r.has("options"):
+        raw_options = r.data["options"]
+        if isinstance(raw_options, list):
+            options = tuple(_parse_field(v, r, f"options[{i}]") for i, v in enumerate(raw_options))
+        else:
+            options = one("options")
+    ident = one("id")
+    if ident is None:
+        raise r.fail("id", "is required: name the dataset column(s) that identify a sample (never a row number)")
+    return FieldMap(
+        id=ident, target=target, image=one("image"), text=table("text"), options=options,
+        subtask=one("subtask"), cluster=one("cluster"), fewshot_answer=one("fewshot_answer"), meta=table("meta"),
+    )
+
+
+_PROMPT_KEYS = {"template", "style", "system", "fewshot_template", "image_separator", "option_format",
+                "option_separator"}
+
+
+def _parse_prompt(r: Reader) -> PromptSpec:
+    r.check_keys(_PROMPT_KEYS)
+    return PromptSpec(
+        template=r.get("template", str, required=True),
+        style=r.choice("style", ("raw", "chat"), default="raw"),  # type: ignore[arg-type]
+        system=r.get("system", str),
+        fewshot_template=r.get("fewshot_template", str),
+        image_separator=r.get("image_separator", str, default=""),
+        option_format=r.get("option_format", str, default="{letter}. {text}"),
+        option_separator=r.get("option_separator", str, default="\n"),
+    )
+
+
+_PROTOCOL_KEYS = {"prompt", "families", "generation", "continuation", "extractor", "scorer", "aggregation",
+                  "primary_metric", "notes"}
+
+
+def _named(r: Reader, name: str, default: str | None) -> tuple[str, dict[str, Any]]:
+    """``scorer: exact_match`` or ``scorer: {name: relaxed_accuracy, args: {protocol: qwen-vl}}``."""
+    value = r.data.get(name, default)
+    if value is None:
+        raise r.fail(name, "is required")
+    if isinstance(value, str):
+        return value, {}
+    sub = Reader(value, r.where, r.key(name))
+    sub.check_keys({"name", "args"})
+    return sub.get("name", str, required=True), dict(sub.get("args", Mapping, default={}))
+
+
+def _parse_protocol(r: Reader, name: str, output: str) -> ProtocolSpec:
+    from evalkit.scoring import registry
+
+    r.check_keys(_PROTOCOL_KEYS)
+    prompt = _parse_prompt(r.sub("prompt", required=True))  # type: ignore[arg-type]
+    families = {}
+    if (fam := r.sub("families")) is not None:
+        for family in fam.data:
+            if family not in MODEL_FAMILIES:
+                raise fam.fail(str(family), f"unknown model family; use one of {', '.join(MODEL_FAMILIES)}")
+            families[family] = _parse_prompt(fam.sub(family, required=True))  # type: ignore[arg-type]
+    gen = r.sub("generation") or Reader({}, r.where, r.key("generation"))
+    gen.check_keys({"max_new_tokens", "min_new_tokens", "stop"})
+    extractor = _named(r, "extractor", "choice_from_losses" if output == "choice" else "strip")
+    scorer = _named(r, "scorer", None)
+    aggregation = _named(r, "aggregation", "mean")
+    for kind, (part, _) in (("extractor", extractor), ("scorer", scorer), ("aggregation", aggregation)):
+        if part not in registry.known(kind):
+            from evalkit.errors import did_you_mean
+
+            raise r.fail(kind, f"unknown {kind} {part!r}{did_you_mean(part, registry.known(kind))} "
+                               f"(known: {', '.join(registry.known(kind))})")
+    return ProtocolSpec(
+        name=name,
+        prompt=prompt,
+        family_prompts=families,
+        max_new_tokens=gen.get("max_new_tokens", int, default=32),
+        min_new_tokens=gen.get("min_new_tokens", int, default=0),
+        stop=tuple(gen.get("stop", list, default=[])),
+        continuation=r.get("continuation", str, default=" {letter}"),
+        extractor=extractor[0], extractor_args=extractor[1],
+        scorer=scorer[0], scorer_args=scorer[1],
+        aggregation=aggregation[0], aggregation_args=aggregation[1],
+        primary_metric=r.get("primary_metric", str),
+        notes=r.get("notes", str, default=""),
+    )
+
+
+def _parse_fewshot(r: Reader) -> FewShotSpec:
+    r.check_keys({"source", "seed", "max_k"})
+    return FewShotSpec(
+        source=_parse_source(r.sub("source", required=True)),  # type: ignore[arg-type]
+        seed=r.get("seed", int, default=1234),
+        max_k=r.get("max_k", int, default=8),
+    )
