@@ -23,6 +23,7 @@ from evalkit.data.paths import resolve_under
 from evalkit.errors import DataError
 from evalkit.tasks.spec import HubSource, LocalSource, Source
 
+BUNDLED_DATA = Path(__file__).resolve().parents[1] / "_data"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
 
@@ -36,6 +37,8 @@ class RowSet:
 def load_rows(source: Source, data_dir: Path | None, *, task: str) -> RowSet:
     """Rows from the local copy when ``data_dir`` is given (or the local path is absolute), else the hub."""
     local = source.local
+    if local is not None and local.bundled:
+        return load_local(local, BUNDLED_DATA, task=task)
     if local is not None and (data_dir is not None or Path(local.path).is_absolute()):
         return load_local(local, data_dir or Path("/"), task=task)
     if source.hub is not None:

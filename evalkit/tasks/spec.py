@@ -42,6 +42,7 @@ class LocalSource:
     format: str
     path: str
     image_root: str | None = None  # folder that image paths inside the file are relative to
+    bundled: bool = False  # the data ships inside evalkit (``evalkit/_data``), no --data-dir needed
 
 
 @dataclass(frozen=True)
@@ -203,11 +204,12 @@ def _parse_source(r: Reader) -> Source:
             alt_ids=tuple(h.get("alt_ids", list, default=[])),
         )
     if (loc := r.sub("local")) is not None:
-        loc.check_keys({"format", "path", "image_root"})
+        loc.check_keys({"format", "path", "image_root", "bundled"})
         local = LocalSource(
             format=loc.choice("format", SOURCE_FORMATS),
             path=loc.get("path", str, required=True),
             image_root=loc.get("image_root", str),
+            bundled=loc.get("bundled", bool, default=False),
         )
     if hub is None and local is None:
         raise r.fail("hub", "a source needs 'hub' (a Hugging Face dataset) or 'local' (a file or folder)")
