@@ -1,0 +1,19 @@
+"""Qwen-VL and Qwen-VL-Chat on evalkit's own implementation (no ``trust_remote_code``).
+
+``load(source, **model_args)`` reads an official checkpoint (a local folder, or a hub id such as
+``Qwen/Qwen-VL-Chat`` through the Hugging Face cache) and returns an evalkit ``Model``. The modules:
+
+* ``config``: ``config.json`` / ``generation_config.json`` in the official schema;
+* ``checkpoint``: finding the files, loading sharded safetensors or ``.bin`` weights, fingerprinting;
+* ``tokenizer`` and ``prompt``: the tiktoken vocabulary with the official specials; raw and ChatML prompts;
+* ``image_processing``, ``vision``: pixels, the ViT and the position-aware resampler;
+* ``positions``, ``kv_cache``, ``network``: the language model (RoPE, dynamic NTK, log-n);
+* ``generation``, ``likelihood``: batched greedy decoding; choice scoring on a shared prompt;
+* ``adapter`` and ``loader``: the evalkit ``Model`` and ``load``.
+"""
+
+from evalkit.models.qwen_vl.adapter import QwenVL
+from evalkit.models.qwen_vl.loader import load
+from evalkit.models.qwen_vl.prompt import RenderedPrompt, render_prompt
+
+__all__ = ["QwenVL", "RenderedPrompt", "load", "render_prompt"]
