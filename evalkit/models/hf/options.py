@@ -30,16 +30,8 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 _DEVICE = re.compile(r"^(cpu|cuda(:\d+)?)$")
 
-# name -> one-line help, shown when a key is unknown.
-KNOWN_ARGS: dict[str, str] = {
-    "device": "cpu, cuda or cuda:N (default: cuda when available, else cpu)",
-    "dtype": "bf16, fp16, fp32 or auto = the checkpoint's own (default: auto on cuda, fp32 on cpu)",
-    "revision": "hub branch, tag or commit to load (default: main)",
-    "attn_implementation": "eager, sdpa, flash_attention_2, ... (default: chosen by transformers)",
-    "trust_remote_code": "true to run Python code shipped with the checkpoint (default: false)",
-    "min_pixels": "smallest image area the processor resizes to (Qwen2-VL-style processors)",
-    "max_pixels": "largest image area the processor resizes to (Qwen2-VL-style processors)",
-}
+# What each one means is documented in the package docstring (``evalkit.models.hf``).
+KNOWN_ARGS = ("device", "dtype", "revision", "attn_implementation", "trust_remote_code", "min_pixels", "max_pixels")
 
 
 @dataclass(frozen=True)
@@ -79,9 +71,9 @@ def parse_model_args(model_args: dict[str, Any]) -> HFModelArgs:
     unknown = sorted(set(model_args) - set(KNOWN_ARGS))
     if unknown:
         key = unknown[0]
-        known = ", ".join(f"{name} ({help_text})" for name, help_text in KNOWN_ARGS.items())
         raise ConfigError(
-            f"unknown model arg {key!r} for the hf backend{did_you_mean(key, KNOWN_ARGS)}; known: {known}"
+            f"unknown model arg {key!r} for the hf backend{did_you_mean(key, KNOWN_ARGS)} "
+            f"(known: {', '.join(KNOWN_ARGS)})"
         )
     args: dict[str, Any] = {}
     if model_args.get("device") is not None:
