@@ -7,6 +7,7 @@ forward pass over prompt plus continuation.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,7 @@ def eager_to_end_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     folder = build_tiny_qwen2_vl(tmp_path_factory.mktemp("models") / "eager-to-end", seed=0)
     weights = load_file(folder / "model.safetensors")
-    im_end = 322  # 320 BPE tokens, then <|endoftext|>, <|im_start|>, <|im_end|>
+    im_end = json.loads((folder / "config.json").read_text())["text_config"]["eos_token_id"]
     weights["lm_head.weight"][im_end] *= -60.0
     save_file(weights, folder / "model.safetensors", metadata={"format": "pt"})
     return folder
@@ -248,13 +249,27 @@ def test_generation_is_plain_greedy_decoding(model: HFModel, reference: tuple[An
             token = int(hf_model(**step).logits[0, -1].argmax())
             new.append(token)
             ids = torch.cat([ids, torch.tensor([[token]])], dim=1)
-    assert not set(new) & {320, 322}, "the hand-decoded answer should not end early"
+    end_ids = set(hf_model.generation_config.eos_token_id)
+    assert not set(new) & end_ids, "the hand-decoded answer should not end early"
     expected = processor.tokenizer.decode(new, skip_special_tokens=True).strip()
 
     [result] = model.generate([GenerateRequest(_prompts()[1], GenerationSettings(max_new_tokens=6))])
     assert result.text == expected
     assert result.prompt_tokens == inputs["input_ids"].shape[1]
     assert result.output_tokens == 6
+
+
+def test_checkpoint_generation_defaults_do_not_leak(model: HFModel, tiny_folder: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "penalised"
+    shutil.copytree(tiny_folder, folder)
+    config = json.loads((folder / "generation_config.json").read_text())
+    config.update(repetition_penalty=5.0, no_repeat_ngram_size=1)
+    (folder / "generation_config.json").write_text(json.dumps(config))
+    penalised = evalkit.load_model(str(folder), device="cpu")
+    request = GenerateRequest(_prompts()[0], GenerationSettings(max_new_tokens=16))
+    [plain] = model.generate([request])
+    assert len(set(plain.text)) < len(plain.text), "the plain answer should repeat itself, or the test proves nothing"
+    assert penalised.generate([request]) == [plain]
 
 
 def test_batched_answers_equal_answers_alone(model: HFModel) -> None:
