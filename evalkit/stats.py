@@ -1,8 +1,9 @@
 """Confidence intervals for every aggregate evalkit reports, and paired comparisons of two runs.
 
 - ``mean_ci``: closed form, for means of per-sample scores (cluster-robust when samples pair up).
-- ``bootstrap_ci``: seeded percentile bootstrap for any statistic, optionally resampling whole
-  clusters (the image several questions share) within strata (MME's subtasks).
+- ``bootstrap_ci`` / ``bootstrap_cis``: seeded percentile bootstrap for any statistic (or several
+  over the same resamples), optionally resampling whole clusters (the image several questions
+  share) within strata (MME's subtasks).
 - ``paired_comparison``: two runs over their shared samples: the difference, its bootstrap CI and
   a sign-flip permutation p-value.
 
@@ -131,25 +132,52 @@ def bootstrap_ci(
         statistic = weighted_mean(statistic)
     if n_samples is None:
         raise ValueError("bootstrap_ci needs n_samples when the statistic is a function")
+    fn = statistic
+    return bootstrap_cis(
+        lambda w: np.asarray(fn(w))[:, None], n_samples=n_samples, seed=seed, clusters=clusters,
+        strata=strata, n_resamples=n_resamples, confidence=confidence,
+    )[0]
+
+
+def bootstrap_cis(
+    statistics: Callable[[np.ndarray], np.ndarray],
+    *,
+    n_samples: int,
+    seed: int,
+    clusters: Sequence[Hashable] | None = None,
+    strata: Sequence[Hashable] | None = None,
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+) -> list[tuple[float, tuple[float, float] | None]]:
+    """``bootstrap_ci`` for several statistics over the same resamples: ``statistics(weights)``
+    returns shape ``(resamples, k)``; the result has one ``(value, ci)`` per column."""
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
     if n_samples == 0:
-        return math.nan, None
-    value = float(statistic(np.ones((1, n_samples)))[0])
+        return [(math.nan, None)]
+    with np.errstate(all="ignore"):
+        values = np.asarray(statistics(np.ones((1, n_samples))), dtype=np.float64)[0]
     n_units = len(set(clusters)) if clusters is not None else n_samples
     if n_units < 2 or n_resamples < 1:
-        return value, None
+        return [(float(v), None) for v in values]
     rng = np.random.default_rng(seed)
     with np.errstate(all="ignore"):
         draws = np.concatenate(
-            [np.asarray(statistic(w), dtype=np.float64) for w in bootstrap_weights(n_samples, n_resamples, rng, clusters, strata)]
+            [
+                np.asarray(statistics(w), dtype=np.float64)
+                for w in bootstrap_weights(n_samples, n_resamples, rng, clusters, strata)
+            ]
         )
-    draws = draws[np.isfinite(draws)]
-    if len(draws) == 0:
-        return value, None
     tail = (1 - confidence) / 2
-    low, high = np.quantile(draws, [tail, 1 - tail])
-    return value, (float(low), float(high))
+    out: list[tuple[float, tuple[float, float] | None]] = []
+    for value, column in zip(values, draws.T):
+        finite = column[np.isfinite(column)]
+        if len(finite) == 0:
+            out.append((float(value), None))
+            continue
+        low, high = np.quantile(finite, [tail, 1 - tail])
+        out.append((float(value), (float(low), float(high))))
+    return out
 
 
 @dataclass(frozen=True)

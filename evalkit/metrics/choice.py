@@ -36,7 +36,8 @@ def choice_from_losses(losses: Sequence[float]) -> int:
     """
     if len(losses) == 0:
         raise ValueError("choice_from_losses needs at least one option loss")
-    return int(np.argmin(np.asarray(losses, dtype=np.float32)))
+    with np.errstate(over="ignore"):  # beyond float32's range a loss becomes inf, as in torch
+        return int(np.argmin(np.asarray(losses, dtype=np.float32)))
 
 
 # "the answer is (B)", "Answer: B", "correct option is B", "answer: option B"

@@ -1,13 +1,26 @@
-"""evalkit's registered extractors, sample scorers and aggregations."""
+"""evalkit's registered extractors, sample scorers and aggregations.
+
+Each part is a thin adapter from the journaled record (``output``, ``target``, ``meta``) to a
+function of ``evalkit.metrics``, which holds the official-exact logic and names its source.
+Every aggregate carries a 95% CI: closed form for means of per-sample scores, a seeded bootstrap
+for corpus metrics, clustered by ``sample.cluster`` wherever samples share an image.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from evalkit import metrics, stats
+from evalkit.errors import DataError
+from evalkit.metrics.mme import COGNITION, PERCEPTION, SUBTASKS
 from evalkit.scoring.registry import aggregation, extractor, scorer
 from evalkit.scoring.types import MetricValue, ScoredSample, TaskScores
+
+DEFAULT_RESAMPLES = 1000
 
 
 def _answers(target: Any) -> list[str]:
@@ -16,6 +29,21 @@ def _answers(target: Any) -> list[str]:
     if isinstance(target, str):
         return [target]
     return [str(t) for t in target]
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _scaled(ci: tuple[float, float] | None, scale: float) -> tuple[float, float] | None:
+    return None if ci is None else (ci[0] * scale, ci[1] * scale)
+
+
+def _value(value: float, ci: tuple[float, float] | None, scale: float = 1.0) -> MetricValue:
+    return MetricValue(value * scale, _scaled(ci, scale))
+
+
+# ---------------------------------------------------------------------------------- extractors
 
 
 @extractor("strip")
@@ -33,10 +61,103 @@ def extract_first_line(output: Any, target: Any, meta: dict[str, Any]) -> str:
     return ""
 
 
+@extractor("choice_from_losses")
+def extract_choice_from_losses(output: Any, target: Any, meta: dict[str, Any]) -> str:
+    """The letter of the option with the lowest mean loss (float32 argmin, first on ties)."""
+    if not output:
+        raise ValueError("choice_from_losses needs the per-option losses as output; the record has none")
+    # A NaN loss is journaled as null; it wins the argmin, as in the official torch code.
+    losses = [math.nan if loss is None else float(loss) for loss in output]
+    return metrics.option_letter(metrics.choice_from_losses(losses))
+
+
+@extractor("choice_from_text")
+def extract_choice_from_text(output: Any, target: Any, meta: dict[str, Any]) -> str | None:
+    """The option letter a generated answer names (``meta["options"]``), or None; never random."""
+    index = metrics.choice_from_text(_text(output), [str(o) for o in meta.get("options") or []])
+    return None if index is None else metrics.option_letter(index)
+
+
+@extractor("mme_yes_no")
+def extract_mme_yes_no(output: Any, target: Any, meta: dict[str, Any]) -> str:
+    """``yes``/``no``/``other`` as the official MME eval tool parses the answer."""
+    return metrics.mme_parse(_text(output))
+
+
+# ---------------------------------------------------------------------------------- scorers
+
+
 @scorer("exact_match")
 def score_exact_match(answer: Any, target: Any, meta: dict[str, Any]) -> dict[str, float]:
     """Exact match after strip + lowercase, best over the answers (``metrics.exact_match``)."""
-    return {"exact_match": metrics.exact_match(str(answer), _answers(target))}
+    return {"exact_match": metrics.exact_match(_text(answer), _answers(target))}
+
+
+@scorer("vqa_accuracy")
+def score_vqa_accuracy(answer: Any, target: Any, meta: dict[str, Any]) -> dict[str, float]:
+    """Official VQA accuracy against the human answers (``metrics.vqa_accuracy``)."""
+    return {"vqa_accuracy": metrics.vqa_accuracy(_text(answer), _answers(target))}
+
+
+@scorer("anls")
+def score_anls(answer: Any, target: Any, meta: dict[str, Any], threshold: float = 0.5) -> dict[str, float]:
+    """ANLS against the answers (``metrics.anls``)."""
+    return {"anls": metrics.anls(_text(answer), _answers(target), threshold=threshold)}
+
+
+@scorer("relaxed_accuracy")
+def score_relaxed_accuracy(answer: Any, target: Any, meta: dict[str, Any], protocol: str = "standard") -> dict[str, float]:
+    """ChartQA relaxed accuracy; ``protocol`` "qwen-vl" keeps the official swapped arguments."""
+    return {"relaxed_accuracy": metrics.relaxed_accuracy(_text(answer), _answers(target), protocol=protocol)}
+
+
+@scorer("gqa_accuracy")
+def score_gqa_accuracy(answer: Any, target: Any, meta: dict[str, Any]) -> dict[str, float]:
+    """Exact match after Qwen-VL's GQA answer clean-up (``metrics.gqa_accuracy``)."""
+    return {"gqa_accuracy": metrics.gqa_accuracy(_text(answer), _answers(target))}
+
+
+@scorer("grounding")
+def score_grounding(
+    answer: Any, target: Any, meta: dict[str, Any], protocol: str = "qwen-vl", parser: str = "qwen-vl"
+) -> dict[str, float]:
+    """``acc@0.5`` (0/1) and ``iou`` of the predicted box (``metrics.grounding_score``).
+
+    ``target`` is ``{"bbox": [x1, y1, x2, y2] in pixels, "width": w, "height": h}``. The official
+    arithmetic can give the IoU NaN (two zero-area boxes); ``iou`` then stores 0.0, so records stay
+    strict JSON and the mean IoU counts such a box as no overlap. ``acc@0.5`` is exactly official.
+    """
+    if not isinstance(target, dict) or not {"bbox", "width", "height"} <= set(target):
+        raise ValueError(f"grounding needs target {{'bbox': [x1, y1, x2, y2], 'width': w, 'height': h}}, got {target!r}")
+    _, iou, correct = metrics.grounding_score(
+        _text(answer), target["bbox"], float(target["width"]), float(target["height"]), protocol=protocol, parser=parser
+    )
+    return {"acc@0.5": 1.0 if correct else 0.0, "iou": iou if math.isfinite(iou) else 0.0}
+
+
+@scorer("choice_accuracy")
+def score_choice_accuracy(answer: Any, target: Any, meta: dict[str, Any]) -> dict[str, float]:
+    """1.0 when the chosen letter is the target letter (an index target is read as a letter)."""
+    expected = metrics.option_letter(target) if isinstance(target, int) else _text(target).strip()
+    return {"accuracy": 1.0 if answer is not None and str(answer) == expected else 0.0}
+
+
+@scorer("mme")
+def score_mme(answer: Any, target: Any, meta: dict[str, Any]) -> dict[str, float]:
+    """Per-question MME correctness: the parsed answer equals the yes/no ground truth."""
+    return {"accuracy": 1.0 if metrics.mme_parse(_text(answer)) == _text(target).lower() else 0.0}
+
+
+@scorer("caption")
+def score_caption(answer: Any, target: Any, meta: dict[str, Any]) -> dict[str, float]:
+    """No per-sample score: caption metrics are corpus-level (the ``caption`` aggregation scores
+    all captions at once). Fails the sample early when it has no reference caption."""
+    if not _answers(target):
+        raise ValueError("a caption sample needs at least one reference caption; the sample has none")
+    return {}
+
+
+# ---------------------------------------------------------------------------------- aggregations
 
 
 @aggregation("mean")
@@ -51,7 +172,7 @@ def aggregate_mean(
         for name in names:
             rows = [s for s in group if name in s.scores]
             value, ci = stats.mean_ci([s.scores[name] for s in rows], [s.cluster for s in rows])
-            out[name] = MetricValue(value * scale, (ci[0] * scale, ci[1] * scale) if ci else None)
+            out[name] = _value(value, ci, scale)
         return out
 
     subtasks: dict[str, dict[str, MetricValue]] = {}
@@ -61,3 +182,141 @@ def aggregate_mean(
             groups.setdefault(str(s.meta.get("subtask")), []).append(s)
         subtasks = {name: summarise(group) for name, group in sorted(groups.items())}
     return TaskScores(metrics=summarise(samples), subtasks=subtasks)
+
+
+@aggregation("mme")
+def aggregate_mme(samples: Sequence[ScoredSample], *, seed: int, n_resamples: int = DEFAULT_RESAMPLES) -> TaskScores:
+    """MME ``perception`` and ``cognition`` totals and per-subtask ``acc``, ``acc_plus`` (both ×100)
+    and ``score``, from ``metrics.mme_scores`` over the samples in dataset order.
+
+    Each sample needs ``meta["subtask"]``, the image as its cluster and a Yes/No target; the raw
+    ``output`` is parsed. CIs: bootstrap resampling whole images (``sample.cluster``) within each
+    subtask, so both questions of an image always move together and every subtask keeps its size.
+    """
+    records = [
+        {"subtask": s.meta.get("subtask"), "image": s.cluster, "gt": _text(s.target), "prediction": _text(s.output)}
+        for s in samples
+    ]
+    official = metrics.mme_scores(records)
+    present = [name for name in SUBTASKS if name in official["subtasks"]]
+    subtask_of = np.asarray([str(r["subtask"]) for r in records])
+    member = np.stack([subtask_of == name for name in present], axis=1).astype(np.float64)
+    correct = np.asarray([metrics.mme_parse(r["prediction"]) == r["gt"].lower() for r in records], dtype=np.float64)
+    both = _both_correct(correct, [(r["subtask"], r["image"]) for r in records])
+    groups = {"perception": [i for i, n in enumerate(present) if n in PERCEPTION],
+              "cognition": [i for i, n in enumerate(present) if n in COGNITION]}  # fmt: skip
+    headline = [name for name, columns in groups.items() if columns]
+
+    def statistics(w: np.ndarray) -> np.ndarray:
+        size = w @ member
+        acc = (w @ (member * correct[:, None])) / size
+        acc_plus = (w @ (member * both[:, None])) / size
+        score = acc * 100 + acc_plus * 100
+        totals = [score[:, groups[name]].sum(axis=1) for name in headline]
+        return np.column_stack([*totals, acc * 100, acc_plus * 100, score])
+
+    results = stats.bootstrap_cis(
+        statistics, n_samples=len(samples), seed=seed, clusters=[s.cluster for s in samples],
+        strata=subtask_of.tolist(), n_resamples=n_resamples,
+    )
+    values = [_value(v, ci) for v, ci in results]
+    k = len(present)
+    # Headline values and subtask scores come from the official computation; CIs from the bootstrap.
+    metric_values = {name: MetricValue(official[name], values[i].ci95) for i, name in enumerate(headline)}
+    subtasks = {
+        name: {
+            "acc": values[len(headline) + i],
+            "acc_plus": values[len(headline) + k + i],
+            "score": MetricValue(official["subtasks"][name]["score"], values[len(headline) + 2 * k + i].ci95),
+        }
+        for i, name in enumerate(present)
+    }
+    return TaskScores(metrics=metric_values, subtasks=subtasks)
+
+
+def _both_correct(correct: np.ndarray, images: Sequence[tuple[Any, Any]]) -> np.ndarray:
+    """For each question, whether every question of its (subtask, image) is right (MME's acc+)."""
+    all_right: dict[tuple[Any, Any], bool] = {}
+    for image, ok in zip(images, correct):
+        all_right[image] = all_right.get(image, True) and bool(ok)
+    return np.asarray([all_right[image] for image in images], dtype=np.float64)
+
+
+CAPTION_ORDER = ("CIDEr", "Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "METEOR", "ROUGE_L", "SPICE")
+
+
+@aggregation("caption")
+def aggregate_caption(samples: Sequence[ScoredSample], *, seed: int, n_resamples: int = DEFAULT_RESAMPLES) -> TaskScores:
+    """Corpus caption metrics (×100) from ``metrics.score_caption_corpus``: CIDEr, BLEU-1..4,
+    METEOR, ROUGE-L, and SPICE when it can run (otherwise ``info["unavailable"]`` says why).
+
+    One sample per image: its id keys the corpus, ``answer`` (else ``output``) is the caption and
+    ``target`` the reference captions. CIs: seeded bootstrap over images (``sample.cluster``),
+    recomputing BLEU and METEOR from summed statistics on each resample.
+    """
+    predictions = {s.id: _text(s.answer if s.answer is not None else s.output) for s in samples}
+    references = {s.id: _answers(s.target) for s in samples}
+    corpus = metrics.score_caption_corpus(predictions, references)
+    names = [name for name in CAPTION_ORDER if name in corpus.scores]
+    results = stats.bootstrap_cis(
+        lambda w: np.column_stack([corpus.resampled(name, w) for name in names]),
+        n_samples=len(samples), seed=seed, clusters=[s.cluster for s in samples], n_resamples=n_resamples,
+    )
+    metric_values = {name: MetricValue(corpus.scores[name], ci) for name, (_, ci) in zip(names, results)}
+    info = {"unavailable": dict(corpus.unavailable)} if corpus.unavailable else {}
+    return TaskScores(metrics=metric_values, info=info)
+
+
+@aggregation("touchstone")
+def aggregate_touchstone(samples: Sequence[ScoredSample], *, seed: int) -> TaskScores:
+    """TouchStone ``score`` (mean judged model score ×100, 100..1000) and ``reference_score``,
+    per category in ``subtasks``; from ``metrics.touchstone_score``.
+
+    Record shape the judge step fills: ``output`` is the model's answer, ``scores`` holds nothing,
+    ``meta["category"]`` the TouchStone category string and ``meta["judge"] =
+    {"round1": [reply, ...], "round2": [reply, ...]}``: the judge's raw replies in call order
+    (``None`` for a call that raised); round 1 shows the reference answer first, round 2 the
+    model's. Rounds without a parseable reply are excluded and counted in ``info``. CIs: closed
+    form over judged rounds, clustered by question.
+    """
+    judged = [s for s in samples if isinstance(s.meta.get("judge"), dict)]
+    if not judged:
+        raise DataError(
+            "no TouchStone record carries judge replies (meta['judge']); judge the answers first, then rescore"
+        )
+    questions = [{"category": s.meta.get("category", ""), **s.meta["judge"]} for s in judged]
+    official = metrics.touchstone_score(questions)
+    # (question cluster, model score, reference score) per judged round, overall and per category;
+    # a category named twice in one question counts twice, as in the official compute_score.
+    rows: list[tuple[str, float, float]] = []
+    category_rows: dict[str, list[tuple[str, float, float]]] = {}
+    for sample, question in zip(judged, questions):
+        for judged_round in metrics.touchstone.touchstone_rounds(question):
+            if judged_round.model_score is None or judged_round.reference_score is None:
+                continue
+            row = (sample.cluster, judged_round.model_score, judged_round.reference_score)
+            rows.append(row)
+            for category in str(question["category"]).split(","):
+                category_rows.setdefault(category, []).append(row)
+
+    def summarise(selected: list[tuple[str, float, float]], model: float | None, reference: float | None) -> dict[str, MetricValue]:
+        out: dict[str, MetricValue] = {}
+        for name, column, official_value in (("score", 1, model), ("reference_score", 2, reference)):
+            if official_value is not None:
+                _, ci = stats.mean_ci([r[column] for r in selected], [r[0] for r in selected])
+                out[name] = MetricValue(official_value, _scaled(ci, 100.0))
+        return out
+
+    per_category = {
+        category: summarise(category_rows[category], value, official["reference_per_category"][category])
+        for category, value in official["per_category"].items()
+    }
+    info = {
+        "excluded_rounds": official["excluded_rounds"],
+        "judged_rounds": official["judged_rounds"],
+        "unjudged_questions": len(samples) - len(judged),
+    }
+    return TaskScores(
+        metrics=summarise(rows, official["score"], official["reference_score"]), subtasks=per_category, info=info
+    )
+
