@@ -210,3 +210,11 @@ def tiny_checkpoint(chat_format: Literal["chatml", "raw"] = "chatml", weight_for
     root = Path(tempfile.mkdtemp(prefix="evalkit-tiny-qwen-vl-"))
     atexit.register(shutil.rmtree, root, True)
     return write_tiny_checkpoint(root / f"tiny-{chat_format}-{weight_format}", chat_format=chat_format, weight_format=weight_format)
+
+
+@functools.lru_cache(maxsize=None)
+def tiny_model(chat_format: Literal["chatml", "raw"] = "chatml") -> Any:
+    """The recipe checkpoint loaded through ``evalkit.models.qwen_vl.load`` (CPU, fp32), once per process."""
+    from evalkit.models.qwen_vl import load
+
+    return load(str(tiny_checkpoint(chat_format)), device="cpu", dtype="fp32")

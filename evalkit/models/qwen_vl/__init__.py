@@ -14,6 +14,6 @@
 
 from evalkit.models.qwen_vl.adapter import QwenVL
 from evalkit.models.qwen_vl.loader import load
-from evalkit.models.qwen_vl.prompt import RenderedPrompt, render_prompt
+from evalkit.models.qwen_vl.prompt import RenderedPrompt, official_chat_response, render_prompt, render_prompt_text
 
-__all__ = ["QwenVL", "RenderedPrompt", "load", "render_prompt"]
+__all__ = ["QwenVL", "RenderedPrompt", "load", "official_chat_response", "render_prompt", "render_prompt_text"]

@@ -16,7 +16,7 @@ from evalkit.models.base import (
     ModelIdentity,
 )
 from evalkit.models.qwen_vl.config import GenerationDefaults
-from evalkit.models.qwen_vl.generation import GreedySettings, greedy_generate
+from evalkit.models.qwen_vl.generation import Generated, GreedySettings, greedy_generate
 from evalkit.models.qwen_vl.image_processing import preprocess_images
 from evalkit.models.qwen_vl.likelihood import score_continuations
 from evalkit.models.qwen_vl.network import QwenVLNetwork
@@ -71,23 +71,28 @@ class QwenVL:
                 results[i] = result
         return [r for r in results if r is not None]
 
-    def generate_ids(self, rendered: Sequence[RenderedPrompt], settings: GenerationSettings) -> list[list[int]]:
-        """New token ids for already rendered prompts, stop tokens excluded (``evalkit chat`` uses it)."""
+    @property
+    def chat_format(self) -> str:
+        """``chatml`` for Qwen-VL-Chat, ``raw`` for the base model (the checkpoint's generation config)."""
+        return self.defaults.chat_format
+
+    def generate_tokens(self, rendered: Sequence[RenderedPrompt], settings: GenerationSettings) -> list[Generated]:
+        """New token ids (stop token excluded) and whether a stop token ended each, for rendered prompts."""
         greedy = self._greedy_settings(settings)
         stop_check = self._stop_string_check(settings.stop)
         generated = greedy_generate(
-            self.network, [r.ids for r in rendered], self._image_features(rendered), greedy,
+            self.network, [r.ids for r in rendered], self.image_features(rendered), greedy,
             self.rope_positions, stop_check,
         )
-        return [g.ids for g in generated]
+        return generated
 
     def _generate_batch(self, rendered: list[RenderedPrompt], settings: GenerationSettings) -> list[GenerateResult]:
-        outputs = self.generate_ids(rendered, settings)
+        outputs = self.generate_tokens(rendered, settings)
         return [
             GenerateResult(
-                text=self.decode_answer(ids, settings.stop), prompt_tokens=len(r.ids), output_tokens=len(ids)
+                text=self.decode_answer(g.ids, settings.stop), prompt_tokens=len(r.ids), output_tokens=len(g.ids)
             )
-            for r, ids in zip(rendered, outputs)
+            for r, g in zip(rendered, outputs)
         ]
 
     def decode_answer(self, ids: Sequence[int], stop: Sequence[str] = ()) -> str:
@@ -106,7 +111,7 @@ class QwenVL:
                 if self.tokenizer.img_start_id in ids:
                     raise ValueError(f"continuation {text!r} holds an image tag; images belong in the prompt")
         scored = score_continuations(
-            self.network, [r.ids for r in rendered], self._image_features(rendered), continuations,
+            self.network, [r.ids for r in rendered], self.image_features(rendered), continuations,
             self.tokenizer.eod_id, self.rope_positions,
         )
         return [
@@ -134,7 +139,8 @@ class QwenVL:
 
         return should_stop
 
-    def _image_features(self, rendered: Sequence[RenderedPrompt]) -> torch.Tensor | None:
+    def image_features(self, rendered: Sequence[RenderedPrompt]) -> torch.Tensor | None:
+        """Features of every image of ``rendered``, in span order, from one vision batch (None without images)."""
         images: list[LazyImage] = [image for r in rendered for image in r.images]
         if not images:
             return None

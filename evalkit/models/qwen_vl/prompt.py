@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from evalkit.data.images import LazyImage
@@ -102,6 +102,34 @@ def render_prompt(prompt: Prompt, tokenizer: QwenTokenizer, max_window_size: int
             f"put images in ImageParts, not as {IMAGE_START}…{IMAGE_END} text"
         )
     return RenderedPrompt(text=text, ids=tuple(ids), images=images)
+
+
+def render_prompt_text(prompt: Prompt) -> str:
+    """The text Qwen-VL reads for ``prompt``, without a tokenizer (``evalkit describe``).
+
+    Equal to ``render_prompt(...).text`` unless a chat history is long enough for ``make_context``
+    to drop its oldest turns (more than ``max_window_size`` tokens), which needs the tokenizer.
+    """
+    counter = itertools.count(1)
+    texts = [_render_turn(turn, counter)[0] for turn in prompt.turns]
+    if prompt.style == "raw":
+        return texts[0]
+    system = DEFAULT_SYSTEM if prompt.system is None else prompt.system
+    out = f"{IM_START}system\n{system}{IM_END}"
+    for i in range(0, len(texts) - 1, 2):
+        out += f"\n{IM_START}user\n{texts[i]}{IM_END}\n{IM_START}assistant\n{texts[i + 1]}{IM_END}"
+    return out + f"\n{IM_START}user\n{texts[-1]}{IM_END}\n{IM_START}assistant\n"
+
+
+def official_chat_response(tokenizer: QwenTokenizer, new_ids: Sequence[int], stopped: bool) -> str:
+    """The string the official ``model.chat()`` returns for these new ids (``decode_tokens``, ChatML).
+
+    Kept quirks: special tokens such as ``<box>`` stay in the text, and when generation ended by
+    length (no stop token) the last generated token is dropped. evalkit's own answers keep every
+    token and drop the specials, as the official evaluation scripts decode.
+    """
+    ids = list(new_ids) if stopped else list(new_ids)[:-1]
+    return tokenizer.decode(ids).strip()
 
 
 def _render_turn(turn: Turn, counter: Iterator[int]) -> tuple[str, tuple[LazyImage, ...]]:
