@@ -58,16 +58,21 @@ def _field(row: dict[str, Any], spec: FieldSpec, what: str, origin: str) -> Any:
                     f"{origin}: column {column!r} (for {what}) is missing; columns present: {', '.join(sorted(row))}"
                 )
         values.append(value)
-    value = "|".join(str(v) for v in values) if len(values) > 1 else values[0]
-    return apply_transform(spec.transform, value) if spec.transform else value
+    if spec.transform:  # a transform over several columns receives their values as a list
+        return apply_transform(spec.transform, values if len(values) > 1 else values[0])
+    return "|".join(str(v) for v in values) if len(values) > 1 else values[0]
 
 
 def build_samples(rowset: RowSet, fields: FieldMap, *, task: str, explode: Sequence[str] = ()) -> list[Sample]:
     rows = _explode(rowset.rows, explode, rowset.origin) if explode else [(r, None) for r in rowset.rows]
     samples: list[Sample] = []
     seen: dict[str, int] = {}
+    repeats: dict[str, int] = {}
     for index, (row, sub) in enumerate(rows):
         sample = _build_one(row, sub, index, rowset, fields, task)
+        if sample.id in seen and fields.repeated_ids == "number":
+            repeats[sample.id] = repeats.get(sample.id, 1) + 1
+            sample = _build_one(row, sub, index, rowset, fields, task, suffix=f"~{repeats[sample.id]}")
         if sample.id in seen:
             raise DataError(
                 f"task {task!r}: sample id {sample.id!r} appears twice ({rowset.origin}, rows {seen[sample.id]} and "
@@ -90,9 +95,10 @@ def _explode(rows: list[dict[str, Any]], columns: Sequence[str], origin: str) ->
     return out
 
 
-def _build_one(row: dict[str, Any], sub: int | None, index: int, rowset: RowSet, fields: FieldMap, task: str) -> Sample:
+def _build_one(row: dict[str, Any], sub: int | None, index: int, rowset: RowSet, fields: FieldMap, task: str,
+               suffix: str = "") -> Sample:
     origin = rowset.origin
-    row_id = str(_field(row, fields.id, "id", origin))
+    row_id = str(_field(row, fields.id, "id", origin)) + suffix
     sample_id = row_id if sub is None else f"{row_id}#{sub}"
     images: list[LazyImage] = []
     if fields.image is not None:

@@ -13,7 +13,7 @@ import binascii
 import csv
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from typing import Any
 from evalkit.data.images import ImageSource
 from evalkit.data.paths import resolve_under
 from evalkit.errors import DataError
-from evalkit.tasks.spec import HubSource, LocalSource, Source
+from evalkit.tasks.spec import HubSource, JoinSpec, LocalSource, Source
 
 BUNDLED_DATA = Path(__file__).resolve().parents[1] / "_data"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
@@ -35,23 +35,94 @@ class RowSet:
 
 
 def load_rows(source: Source, data_dir: Path | None, *, task: str) -> RowSet:
-    """Rows from the local copy when ``data_dir`` is given (or the local path is absolute), else the hub."""
+    """Rows from the local copy when ``data_dir`` is given (or the local path is absolute), else the hub;
+    then filtered by ``source.where`` and extended by ``source.join``."""
+    rowset = _load_source(source, data_dir, task=task)
+    if source.where:
+        rowset = _filter_rows(rowset, source.where)
+    if source.join is not None:
+        rowset = _join_rows(rowset, source.join, data_dir, task=task)
+    return rowset
+
+
+def _filter_rows(rowset: RowSet, where: Mapping[str, tuple[str, ...]]) -> RowSet:
+    for column in where:
+        if rowset.rows and column not in rowset.rows[0]:
+            raise DataError(f"{rowset.origin}: 'where' names column {column!r}, which the data lacks; "
+                            f"columns present: {', '.join(sorted(rowset.rows[0]))}")
+    keep = [row for row in rowset.rows if all(str(row.get(c)) in allowed for c, allowed in where.items())]
+    return RowSet(keep, rowset.image_source, rowset.origin)
+
+
+@dataclass(frozen=True)
+class _JoinedImage:
+    """An image cell taken from a joined dataset, already resolved by that dataset's reader."""
+
+    source: ImageSource
+
+
+def _join_rows(rowset: RowSet, join: JoinSpec, data_dir: Path | None, *, task: str) -> RowSet:
+    """Each row gains ``join.columns`` from the joined row whose ``join.key`` equals its ``join.on_column``."""
+    wanted = {str(row.get(join.on_column)) for row in rowset.rows}
+    other = _load_source(join.source, data_dir, task=f"{task} (joined {', '.join(join.columns)})",
+                         keep=(join.key, wanted))
+    by_key: dict[str, dict[str, Any]] = {}
+    for row in other.rows:
+        missing = [c for c in (join.key, *join.columns) if c not in row]
+        if missing:
+            raise DataError(f"{other.origin}: joined rows lack column(s) {', '.join(missing)}; "
+                            f"columns present: {', '.join(sorted(row))}")
+        by_key.setdefault(str(row[join.key]), row)
+    out = []
+    for row in rowset.rows:
+        if join.on_column not in row:
+            raise DataError(f"{rowset.origin}: column {join.on_column!r} (join.on_column) is missing; "
+                            f"columns present: {', '.join(sorted(row))}")
+        match = by_key.get(str(row[join.on_column]))
+        if match is None:
+            raise DataError(f"{rowset.origin}: no row of {other.origin} has {join.key} = {row[join.on_column]!r} "
+                            f"(join.on_column {join.on_column!r}); the two datasets do not belong together")
+        extra = {c: _resolve_joined(match[c], other) for c in join.columns}
+        out.append({**row, **extra})
+
+    def image_source(cell: Any) -> ImageSource:
+        return cell.source if isinstance(cell, _JoinedImage) else rowset.image_source(cell)
+
+    return RowSet(out, image_source, rowset.origin)
+
+
+def _resolve_joined(value: Any, other: RowSet) -> Any:
+    """Image cells (bytes, ``{bytes, path}``) are resolved by the joined dataset's own reader."""
+    if isinstance(value, (bytes, bytearray)) or (isinstance(value, dict) and ("bytes" in value or "path" in value)):
+        return _JoinedImage(other.image_source(value))
+    return value
+
+
+def _load_source(source: Source, data_dir: Path | None, *, task: str,
+                 keep: tuple[str, set[str]] | None = None) -> RowSet:
     local = source.local
     if local is not None and local.bundled:
-        return load_local(local, BUNDLED_DATA, task=task)
+        return _keep(load_local(local, BUNDLED_DATA, task=task), keep)
     if local is not None and (data_dir is not None or Path(local.path).is_absolute()):
-        return load_local(local, data_dir or Path("/"), task=task)
+        return _keep(load_local(local, data_dir or Path("/"), task=task, keep=keep), keep)
     if source.hub is not None:
-        return load_hub(source.hub, task=task, local_hint=local)
+        return load_hub(source.hub, task=task, local_hint=local, keep=keep)
     raise DataError(
         f"task {task!r} reads a local copy only: pass --data-dir pointing at the folder that holds {local.path if local else '?'}"
     )
 
 
+def _keep(rowset: RowSet, keep: tuple[str, set[str]] | None) -> RowSet:
+    if keep is None:
+        return rowset
+    column, values = keep
+    return RowSet([r for r in rowset.rows if str(r.get(column)) in values], rowset.image_source, rowset.origin)
+
+
 # -- local files ---------------------------------------------------------------------------------------
 
 
-def load_local(local: LocalSource, data_dir: Path, *, task: str) -> RowSet:
+def load_local(local: LocalSource, data_dir: Path, *, task: str, keep: tuple[str, set[str]] | None = None) -> RowSet:
     root = data_dir.expanduser()
     if not root.is_dir():
         raise DataError(f"data folder {root} does not exist; pass --data-dir pointing at your local copy")
@@ -65,6 +136,8 @@ def load_local(local: LocalSource, data_dir: Path, *, task: str) -> RowSet:
             f"and lay it out so that this path exists under --data-dir"
         )
     image_root = resolve_under(root, local.image_root, "image_root") if local.image_root else None
+    if local.format == "parquet" and keep is not None:  # read only the joined rows a task needs
+        return _parquet(matches, root, image_root, keep=keep)
     loader = _LOCAL_LOADERS[local.format]
     return loader(matches, root, image_root)
 
@@ -90,13 +163,26 @@ def _read_file(path: Path) -> bytes:
         raise DataError(f"cannot read image {path}: {exc}") from exc
 
 
-def _parquet(files: list[Path], root: Path, image_root: Path | None) -> RowSet:
+def _string_array(values: set[str]) -> Any:
+    import pyarrow as pa
+
+    return pa.array(sorted(values), type=pa.string())
+
+
+def _parquet(files: list[Path], root: Path, image_root: Path | None,
+             keep: tuple[str, set[str]] | None = None) -> RowSet:
     import pyarrow.parquet as pq
 
     rows: list[dict[str, Any]] = []
     for path in files:
         try:
-            rows.extend(pq.read_table(path).to_pylist())
+            table = pq.read_table(path)
+            if keep is not None and keep[0] in table.column_names:
+                import pyarrow.compute as pc
+
+                column = pc.cast(table[keep[0]], "string")
+                table = table.filter(pc.is_in(column, value_set=_string_array(keep[1])))
+            rows.extend(table.to_pylist())
         except Exception as exc:  # pyarrow raises several unrelated types for corrupt files
             raise DataError(f"cannot read parquet file {path}: {exc}") from exc
     return RowSet(rows, _file_reader(root, image_root or files[0].parent), str(files[0]))
@@ -190,7 +276,8 @@ _LOCAL_LOADERS = {"parquet": _parquet, "jsonl": _jsonl, "tsv": _tsv, "imagefolde
 # -- the hub -------------------------------------------------------------------------------------------
 
 
-def load_hub(hub: HubSource, *, task: str, local_hint: LocalSource | None) -> RowSet:
+def load_hub(hub: HubSource, *, task: str, local_hint: LocalSource | None,
+             keep: tuple[str, set[str]] | None = None) -> RowSet:
     from evalkit.data.hub import use_offline_mode_if_unreachable
 
     online = use_offline_mode_if_unreachable()
@@ -201,7 +288,7 @@ def load_hub(hub: HubSource, *, task: str, local_hint: LocalSource | None) -> Ro
     errors = []
     for dataset_id in (hub.id, *hub.alt_ids):
         try:
-            return _load_hub_id(dataset_id, hub)
+            return _load_hub_id(dataset_id, hub, keep)
         except DataError:
             raise
         except Exception as exc:  # datasets raises many unrelated types for a missing/unreachable dataset
@@ -211,10 +298,13 @@ def load_hub(hub: HubSource, *, task: str, local_hint: LocalSource | None) -> Ro
                     f"to a cache that holds it")
 
 
-def _load_hub_id(dataset_id: str, hub: HubSource) -> RowSet:
+def _load_hub_id(dataset_id: str, hub: HubSource, keep: tuple[str, set[str]] | None = None) -> RowSet:
     import datasets
 
     ds = datasets.load_dataset(dataset_id, hub.config, split=hub.split, revision=hub.revision)
+    if keep is not None and keep[0] in ds.column_names:  # a joined dataset: only the rows a task needs
+        column, values = keep
+        ds = ds.filter(lambda v: str(v) in values, input_columns=[column])
     for name, feature in ds.features.items():  # keep encoded bytes; decoding happens lazily later
         if isinstance(feature, datasets.Image):
             ds = ds.cast_column(name, datasets.Image(decode=False))

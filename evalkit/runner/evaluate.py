@@ -82,7 +82,7 @@ def _batches(items: list[Sample], size: int) -> Iterator[list[Sample]]:
 
 
 def _call_model(task: PreparedTask, model: Model, batch: list[Sample]) -> list[Any]:
-    if task.spec.output == "choice":
+    if task.protocol.output == "choice":
         requests = [LoglikelihoodRequest(task.prompts[s.id], task.continuations(s)) for s in batch]
         return [[c.mean_loss for c in scores] for scores in model.loglikelihood(requests)]
     settings = task.settings()

@@ -42,7 +42,7 @@ class PreparedTask:
 
     def sample_key(self, sample: Sample, model_identity: dict[str, Any], seed: int) -> str:
         """Everything that changes this sample's answer, hashed: the journal key."""
-        request: Any = self.settings().as_dict() if self.spec.output == "generate" else list(self.continuations(sample))
+        request: Any = self.settings().as_dict() if self.protocol.output == "generate" else list(self.continuations(sample))
         blob = {
             "task": self.name,
             "spec": self.spec.spec_hash,
@@ -92,22 +92,26 @@ def load_task(
     spec: TaskSpec, *, protocol: str | None, num_fewshot: int, limit: int | None, data_dir: Path | None
 ) -> LoadedTask:
     proto = spec.protocol(protocol)
+    fields = proto.fields or spec.fields  # a protocol may override field mappings (e.g. its target)
     rows = load_rows(spec.source, data_dir, task=spec.name)
-    samples = apply_limit(build_samples(rows, spec.fields, task=spec.name, explode=spec.explode), limit)
+    samples = apply_limit(build_samples(rows, fields, task=spec.name, explode=spec.explode), limit)
     pool: list[Sample] = []
+    fewshot = proto.fewshot or spec.fewshot
     if num_fewshot > 0:
-        if spec.fewshot is None:
+        if fewshot is None:
             raise ConfigError(f"task {spec.name!r} has no few-shot source; run it with --num-fewshot 0")
-        if num_fewshot > spec.fewshot.max_k:
-            raise ConfigError(f"task {spec.name!r} allows at most {spec.fewshot.max_k} shots, got {num_fewshot}")
-        pool_rows = load_rows(spec.fewshot.source, data_dir, task=f"{spec.name} (few-shot pool)")
-        pool = build_samples(pool_rows, spec.fields, task=spec.name, explode=spec.explode)
+        if num_fewshot > fewshot.max_k:
+            raise ConfigError(f"task {spec.name!r} allows at most {fewshot.max_k} shots, got {num_fewshot}")
+        pool_rows = load_rows(fewshot.source, data_dir, task=f"{spec.name} (few-shot pool)")
+        pool_explode = spec.explode if fewshot.explode is None else fewshot.explode
+        pool = build_samples(pool_rows, fewshot.fields or fields, task=spec.name, explode=pool_explode)
     return LoadedTask(spec, proto, num_fewshot, samples, pool, rows.origin)
 
 
 def build_prompts(loaded: LoadedTask, *, family: str, seed: int) -> PreparedTask:
     spec = loaded.spec
-    shot_seed = spec.fewshot.seed + seed if spec.fewshot else seed
+    fewshot = loaded.protocol.fewshot or spec.fewshot
+    shot_seed = fewshot.seed + seed if fewshot else seed
     prompts: dict[str, Prompt] = {}
     prompt_errors: dict[str, str] = {}
     for s in loaded.samples:

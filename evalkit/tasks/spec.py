@@ -47,8 +47,24 @@ class LocalSource:
 
 @dataclass(frozen=True)
 class Source:
+    """Where rows come from. ``where`` keeps only rows whose column value (compared as text) is one
+    of the listed values (a subset such as ChartQA's human split); ``join`` adds columns from a
+    second dataset (GQA keeps its images in a separate config)."""
+
     hub: HubSource | None = None
     local: LocalSource | None = None
+    where: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    join: JoinSpec | None = None
+
+
+@dataclass(frozen=True)
+class JoinSpec:
+    """Columns taken from the rows of ``source`` whose ``key`` equals the main row's ``on_column``."""
+
+    source: Source
+    on_column: str
+    key: str
+    columns: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -71,6 +87,9 @@ class FieldMap:
     cluster: FieldSpec | None = None  # samples sharing it stay together and are clustered in CIs
     fewshot_answer: FieldSpec | None = None
     meta: dict[str, FieldSpec] = field(default_factory=dict)
+    # "error": two samples with one id are a mistake in the mapping; "number": rows whose content is
+    # repeated in the dataset (same content id) become id, id~2, id~3 in dataset order
+    repeated_ids: Literal["error", "number"] = "error"
 
 
 @dataclass(frozen=True)
@@ -101,6 +120,9 @@ class ProtocolSpec:
     aggregation_args: dict[str, Any]
     primary_metric: str | None = None  # the headline metric in tables; default: the aggregation's first
     notes: str = ""
+    output: OutputType = "generate"  # default: the task's output type
+    fields: FieldMap | None = None  # the task's field mapping with this protocol's overrides merged in
+    fewshot: FewShotSpec | None = None  # replaces the task's few-shot pool under this protocol
 
     def prompt_for(self, family: str) -> PromptSpec:
         return self.family_prompts.get(family, self.prompt)
@@ -108,9 +130,15 @@ class ProtocolSpec:
 
 @dataclass(frozen=True)
 class FewShotSpec:
+    """The pool few-shot examples are drawn from. ``fields``: the task's mapping with overrides
+    merged in, for a pool whose schema differs (e.g. the official train JSONL); ``explode``
+    replaces the task's when given."""
+
     source: Source
     seed: int = 1234
     max_k: int = 8
+    fields: FieldMap | None = None
+    explode: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -162,13 +190,16 @@ def parse_task(data: Mapping[str, Any], where: str) -> TaskSpec:
     assert protocols_r is not None
     if not protocols_r.data:
         raise protocols_r.fail("protocols", "needs at least one protocol")
+    fields_r = r.sub("fields", required=True)
+    assert fields_r is not None
+    explode = tuple(r.get("explode", list, default=[]))
     protocols = {}
     for pname in protocols_r.data:
         if pname not in PROTOCOL_NAMES:
             raise protocols_r.fail(str(pname), f"unknown protocol; use one of {', '.join(PROTOCOL_NAMES)}")
         sub = protocols_r.sub(pname, required=True)
         assert sub is not None
-        protocols[pname] = _parse_protocol(sub, pname, output)
+        protocols[pname] = _parse_protocol(sub, pname, output, fields_r)
     default_protocol = r.get("default_protocol", str, default=next(iter(protocols)))
     if default_protocol not in protocols:
         raise r.fail("default_protocol", f"names no protocol of this task (it has: {', '.join(protocols)})")
@@ -181,18 +212,18 @@ def parse_task(data: Mapping[str, Any], where: str) -> TaskSpec:
         description=r.get("description", str, default=""),
         groups=tuple([groups] if isinstance(groups, str) else [str(g) for g in groups]),
         source=_parse_source(r.sub("source", required=True)),  # type: ignore[arg-type]
-        fields=_parse_fields(r.sub("fields", required=True)),  # type: ignore[arg-type]
+        fields=_parse_fields(fields_r),
         output=output,  # type: ignore[arg-type]
         protocols=protocols,
         default_protocol=default_protocol,
-        fewshot=_parse_fewshot(fewshot_r) if fewshot_r else None,
-        explode=tuple(r.get("explode", list, default=[])),
+        fewshot=_parse_fewshot(fewshot_r, fields_r) if fewshot_r else None,
+        explode=explode,
         raw=dict(data),
     )
 
 
-def _parse_source(r: Reader) -> Source:
-    r.check_keys({"hub", "local"})
+def _parse_source(r: Reader, *, allow_join: bool = True) -> Source:
+    r.check_keys({"hub", "local", "where", "join"} if allow_join else {"hub", "local", "where"})
     hub = local = None
     if (h := r.sub("hub")) is not None:
         h.check_keys({"id", "split", "config", "revision", "alt_ids"})
@@ -213,7 +244,24 @@ def _parse_source(r: Reader) -> Source:
         )
     if hub is None and local is None:
         raise r.fail("hub", "a source needs 'hub' (a Hugging Face dataset) or 'local' (a file or folder)")
-    return Source(hub=hub, local=local)
+    where: dict[str, tuple[str, ...]] = {}
+    if (w := r.sub("where")) is not None:
+        for column, allowed in w.data.items():
+            values = allowed if isinstance(allowed, list) else [allowed]
+            if not values or any(isinstance(v, (dict, list)) or v is None for v in values):
+                raise w.fail(str(column), "must be a value or a non-empty list of values to keep")
+            where[str(column)] = tuple(str(v) for v in values)
+    join = None
+    if (j := r.sub("join")) is not None:
+        j.check_keys({"hub", "local", "on_column", "key", "columns"})
+        inner = Reader({k: v for k, v in j.data.items() if k in ("hub", "local")}, j.where, j.path)
+        join = JoinSpec(
+            source=_parse_source(inner, allow_join=False),
+            on_column=j.get("on_column", str, required=True),
+            key=j.get("key", str, required=True),
+            columns=tuple(str(c) for c in j.get("columns", list, required=True)),
+        )
+    return Source(hub=hub, local=local, where=where, join=join)
 
 
 def _parse_field(value: Any, r: Reader, name: str) -> FieldSpec:
@@ -234,7 +282,8 @@ def _parse_field(value: Any, r: Reader, name: str) -> FieldSpec:
 
 
 def _parse_fields(r: Reader) -> FieldMap:
-    r.check_keys({"id", "target", "image", "text", "options", "subtask", "cluster", "fewshot_answer", "meta"})
+    r.check_keys({"id", "target", "image", "text", "options", "subtask", "cluster", "fewshot_answer", "meta",
+                  "repeated_ids"})
 
     def one(name: str) -> FieldSpec | None:
         return _parse_field(r.data[name], r, name) if r.has(name) else None
@@ -263,6 +312,7 @@ def _parse_fields(r: Reader) -> FieldMap:
     return FieldMap(
         id=ident, target=target, image=one("image"), text=table("text"), options=options,
         subtask=one("subtask"), cluster=one("cluster"), fewshot_answer=one("fewshot_answer"), meta=table("meta"),
+        repeated_ids=r.choice("repeated_ids", ("error", "number"), default="error"),  # type: ignore[arg-type]
     )
 
 
@@ -284,7 +334,14 @@ def _parse_prompt(r: Reader) -> PromptSpec:
 
 
 _PROTOCOL_KEYS = {"prompt", "families", "generation", "continuation", "extractor", "scorer", "aggregation",
-                  "primary_metric", "notes"}
+                  "primary_metric", "notes", "output", "fields", "fewshot"}
+
+
+def _merged_fields(task_fields: Reader, override: Reader | None) -> FieldMap:
+    """The task's field mapping with ``override``'s keys replacing the task's (one level deep)."""
+    if override is None:
+        return _parse_fields(task_fields)
+    return _parse_fields(Reader({**task_fields.data, **override.data}, override.where, override.path))
 
 
 def _named(r: Reader, name: str, default: str | None) -> tuple[str, dict[str, Any]]:
@@ -299,10 +356,13 @@ def _named(r: Reader, name: str, default: str | None) -> tuple[str, dict[str, An
     return sub.get("name", str, required=True), dict(sub.get("args", Mapping, default={}))
 
 
-def _parse_protocol(r: Reader, name: str, output: str) -> ProtocolSpec:
+def _parse_protocol(r: Reader, name: str, task_output: str, task_fields: Reader) -> ProtocolSpec:
     from evalkit.scoring import registry
 
     r.check_keys(_PROTOCOL_KEYS)
+    output = r.choice("output", ("generate", "choice"), default=task_output)
+    fields_r = r.sub("fields")
+    fewshot_r = r.sub("fewshot")
     prompt = _parse_prompt(r.sub("prompt", required=True))  # type: ignore[arg-type]
     families = {}
     if (fam := r.sub("families")) is not None:
@@ -334,13 +394,20 @@ def _parse_protocol(r: Reader, name: str, output: str) -> ProtocolSpec:
         aggregation=aggregation[0], aggregation_args=aggregation[1],
         primary_metric=r.get("primary_metric", str),
         notes=r.get("notes", str, default=""),
+        output=output,  # type: ignore[arg-type]
+        fields=_merged_fields(task_fields, fields_r) if fields_r is not None else None,
+        fewshot=_parse_fewshot(fewshot_r, task_fields) if fewshot_r is not None else None,
     )
 
 
-def _parse_fewshot(r: Reader) -> FewShotSpec:
-    r.check_keys({"source", "seed", "max_k"})
+def _parse_fewshot(r: Reader, task_fields: Reader) -> FewShotSpec:
+    r.check_keys({"source", "seed", "max_k", "fields", "explode"})
+    fields_r = r.sub("fields")
+    explode = r.get("explode", list)
     return FewShotSpec(
         source=_parse_source(r.sub("source", required=True)),  # type: ignore[arg-type]
         seed=r.get("seed", int, default=1234),
         max_k=r.get("max_k", int, default=8),
+        fields=_merged_fields(task_fields, fields_r) if fields_r is not None else None,
+        explode=tuple(explode) if explode is not None else None,
     )
