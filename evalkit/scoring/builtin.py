@@ -157,6 +157,16 @@ def score_caption(answer: Any, target: Any, meta: dict[str, Any]) -> dict[str, f
     return {}
 
 
+@scorer("judged")
+def score_judged(answer: Any, target: Any, meta: dict[str, Any]) -> dict[str, float]:
+    """No per-sample score: a judge scores the answer later (TouchStone; the ``touchstone``
+    aggregation reads the judge's replies from ``meta["judge"]``). Fails the sample early when it
+    has no reference answer for the judge to compare with."""
+    if not _answers(target) or not any(a.strip() for a in _answers(target)):
+        raise ValueError("a judged sample needs a reference answer for the judge; the sample has none")
+    return {}
+
+
 # ---------------------------------------------------------------------------------- aggregations
 
 
