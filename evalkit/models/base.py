@@ -93,3 +93,11 @@ class Model(Protocol):
     def generate(self, requests: Sequence[GenerateRequest]) -> list[GenerateResult]: ...
 
     def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[list[ContinuationScore]]: ...
+
+
+@runtime_checkable
+class ReportsUsage(Protocol):
+    """A model whose calls have a cost worth reporting (a served model: requests, retries, tokens);
+    the run writes ``usage()`` into ``run.json``."""
+
+    def usage(self) -> dict[str, int]: ...
