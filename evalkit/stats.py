@@ -109,7 +109,7 @@ def bootstrap_weights(
 
 
 def bootstrap_ci(
-    statistic: WeightedStatistic | Sequence[float],
+    statistic: WeightedStatistic | Sequence[float] | np.ndarray,
     *,
     seed: int,
     n_samples: int | None = None,

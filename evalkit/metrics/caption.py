@@ -8,14 +8,16 @@ per corpus, and that the per-image statistics are kept so each corpus metric get
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from evalkit.metrics import caption_resample as resample
 from evalkit.metrics.caption_java import MeteorJar, ptb_tokenize, spice_unavailable_reason
 
+ImageId = TypeVar("ImageId", bound=Hashable)
 CAPTION_METRICS = ("Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "METEOR", "ROUGE_L", "CIDEr")
 SCALE = 100.0
 
@@ -54,34 +56,27 @@ class CaptionCorpus:
 
 
 def score_caption_corpus(
-    predictions: Mapping[Hashable, str], references: Mapping[Hashable, Sequence[str]]
+    predictions: Mapping[ImageId, str], references: Mapping[ImageId, Sequence[str]]
 ) -> CaptionCorpus:
     """Tokenise and score a corpus; see ``caption_scores``."""
-    image_ids = _check_corpus(predictions, references)
-    ref_lists = [list(references[i]) for i in image_ids]
-    flat_refs = [ref for refs in ref_lists for ref in refs]
-    tokens = ptb_tokenize(flat_refs + [str(predictions[i]) for i in image_ids])
-    gts: dict[Hashable, list[str]] = {}
-    position = 0
-    for image_id, refs in zip(image_ids, ref_lists):
-        gts[image_id] = tokens[position : position + len(refs)]
-        position += len(refs)
-    res = {image_id: [tokens[position + k]] for k, image_id in enumerate(image_ids)}
-
-    scores: dict[str, float] = {}
-    per_image: dict[str, np.ndarray] = {}
-    bleu, bleu_stats = _bleu(gts, res)
-    scores.update({f"Bleu_{k + 1}": value * SCALE for k, value in enumerate(bleu)})
-    meteor, meteor_stats = _meteor(gts, res)
-    scores["METEOR"] = meteor * SCALE
-
     from pycocoevalcap.cider.cider import Cider
     from pycocoevalcap.rouge.rouge import Rouge
 
-    for name, scorer in (("ROUGE_L", Rouge()), ("CIDEr", Cider())):
-        corpus_value, values = scorer.compute_score(gts, res)
-        scores[name] = float(corpus_value) * SCALE
-        per_image[name] = np.asarray(values, dtype=np.float64)
+    image_ids = _check_corpus(predictions, references)
+    # METEOR's JVM takes seconds to load its tables: start it first, and let it score while the
+    # Python scorers run (the jar is a separate process, so the two overlap).
+    with MeteorJar() as jar, ThreadPoolExecutor(max_workers=1) as pool:
+        gts, res = _tokenize(image_ids, predictions, references)
+        meteor_job = pool.submit(_meteor, jar, gts, res)
+        bleu, bleu_stats = _bleu(gts, res)
+        scores = {f"Bleu_{k + 1}": value * SCALE for k, value in enumerate(bleu)}
+        per_image: dict[str, np.ndarray] = {}
+        for name, scorer in (("ROUGE_L", Rouge()), ("CIDEr", Cider())):
+            corpus_value, values = scorer.compute_score(gts, res)
+            scores[name] = float(corpus_value) * SCALE
+            per_image[name] = np.asarray(values, dtype=np.float64)
+        meteor, meteor_stats = meteor_job.result()
+    scores["METEOR"] = meteor * SCALE
 
     unavailable: dict[str, str] = {}
     reason = spice_unavailable_reason()
@@ -95,7 +90,7 @@ def score_caption_corpus(
 
 
 def caption_scores(
-    predictions: Mapping[Hashable, str], references: Mapping[Hashable, Sequence[str]]
+    predictions: Mapping[ImageId, str], references: Mapping[ImageId, Sequence[str]]
 ) -> dict[str, Any]:
     """Corpus caption metrics ×100 under the keys ``Bleu_1``..``Bleu_4``, ``METEOR``, ``ROUGE_L``,
     ``CIDEr`` (and ``SPICE`` when it can run), plus ``unavailable``: ``{metric: reason}``.
@@ -113,7 +108,7 @@ def caption_scores(
     return {**corpus.scores, "unavailable": dict(corpus.unavailable)}
 
 
-def _check_corpus(predictions: Mapping[Hashable, str], references: Mapping[Hashable, Sequence[str]]) -> tuple[Hashable, ...]:
+def _check_corpus(predictions: Mapping[ImageId, str], references: Mapping[ImageId, Sequence[str]]) -> tuple[ImageId, ...]:
     missing = [i for i in references if i not in predictions]
     extra = [i for i in predictions if i not in references]
     if missing or extra:
@@ -131,7 +126,23 @@ def _check_corpus(predictions: Mapping[Hashable, str], references: Mapping[Hasha
     return tuple(references)
 
 
-def _bleu(gts: dict[Hashable, list[str]], res: dict[Hashable, list[str]]) -> tuple[list[float], np.ndarray]:
+def _tokenize(
+    image_ids: tuple[ImageId, ...], predictions: Mapping[ImageId, str], references: Mapping[ImageId, Sequence[str]]
+) -> tuple[dict[ImageId, list[str]], dict[ImageId, list[str]]]:
+    """References and predictions PTB-tokenised in one run, as ``{image: [captions]}``."""
+    ref_lists = [list(references[i]) for i in image_ids]
+    flat_refs = [ref for refs in ref_lists for ref in refs]
+    tokens = ptb_tokenize(flat_refs + [str(predictions[i]) for i in image_ids])
+    gts: dict[ImageId, list[str]] = {}
+    position = 0
+    for image_id, refs in zip(image_ids, ref_lists):
+        gts[image_id] = tokens[position : position + len(refs)]
+        position += len(refs)
+    res = {image_id: [tokens[position + k]] for k, image_id in enumerate(image_ids)}
+    return gts, res
+
+
+def _bleu(gts: Mapping[Any, list[str]], res: Mapping[Any, list[str]]) -> tuple[list[float], np.ndarray]:
     from pycocoevalcap.bleu.bleu_scorer import BleuScorer
 
     # What Bleu(4).compute_score does, without its verbose printing, keeping the scorer's per-image
@@ -149,17 +160,16 @@ def _bleu(gts: dict[Hashable, list[str]], res: dict[Hashable, list[str]]) -> tup
     return [float(v) for v in corpus], stats
 
 
-def _meteor(gts: dict[Hashable, list[str]], res: dict[Hashable, list[str]]) -> tuple[float, np.ndarray]:
-    with MeteorJar() as jar:
-        lines = [jar.stats(res[image_id][0], gts[image_id]) for image_id in gts]
-        _per_image, corpus = jar.evaluate(lines)
+def _meteor(jar: MeteorJar, gts: Mapping[Any, list[str]], res: Mapping[Any, list[str]]) -> tuple[float, np.ndarray]:
+    lines = [jar.stats(res[image_id][0], gts[image_id]) for image_id in gts]
+    _per_image, corpus = jar.evaluate(lines)
     return corpus, resample.meteor_statistics(lines)
 
 
-def _spice(gts: dict[Hashable, list[str]], res: dict[Hashable, list[str]]) -> tuple[float, np.ndarray]:
+def _spice(gts: Mapping[Any, list[str]], res: Mapping[Any, list[str]]) -> tuple[float, np.ndarray]:
     from pycocoevalcap.spice.spice import Spice
 
     corpus, per_image = Spice().compute_score(gts, res)
     # Spice scores the images in sorted id order.
-    by_id = {image_id: item["All"]["f"] for image_id, item in zip(sorted(gts), per_image)}  # type: ignore[type-var]
+    by_id = {image_id: item["All"]["f"] for image_id, item in zip(sorted(gts), per_image)}
     return float(corpus), np.asarray([by_id[image_id] for image_id in gts], dtype=np.float64)

@@ -28,8 +28,10 @@ def mme_parse(answer: str) -> YesNo:
     ``'Nope'`` are ``no``, ``' yes'`` is ``yes``, and ``'The answer is yes'`` is ``other``.
     """
     text = answer.lower()
-    if text == "yes" or text == "no":
-        return text  # type: ignore[return-value]
+    if text == "yes":
+        return "yes"
+    if text == "no":
+        return "no"
     prefix = text[:4]
     if "yes" in prefix:
         return "yes"

@@ -203,16 +203,17 @@ def aggregate_mme(samples: Sequence[ScoredSample], *, seed: int, n_resamples: in
     ``output`` is parsed. CIs: bootstrap resampling whole images (``sample.cluster``) within each
     subtask, so both questions of an image always move together and every subtask keeps its size.
     """
-    records = [
-        {"subtask": s.meta.get("subtask"), "image": s.cluster, "gt": _text(s.target), "prediction": _text(s.output)}
-        for s in samples
-    ]
-    official = metrics.mme_scores(records)
+    subtask_of = [_text(s.meta.get("subtask")) for s in samples]
+    gts = [_text(s.target) for s in samples]
+    predictions = [_text(s.output) for s in samples]
+    official = metrics.mme_scores(
+        {"subtask": subtask, "image": s.cluster, "gt": gt, "prediction": prediction}
+        for subtask, s, gt, prediction in zip(subtask_of, samples, gts, predictions)
+    )
     present = [name for name in SUBTASKS if name in official["subtasks"]]
-    subtask_of = np.asarray([str(r["subtask"]) for r in records])
-    member = np.stack([subtask_of == name for name in present], axis=1).astype(np.float64)
-    correct = np.asarray([metrics.mme_parse(r["prediction"]) == r["gt"].lower() for r in records], dtype=np.float64)
-    both = _both_correct(correct, [(r["subtask"], r["image"]) for r in records])
+    member = np.stack([np.asarray(subtask_of) == name for name in present], axis=1).astype(np.float64)
+    correct = np.asarray([metrics.mme_parse(p) == gt.lower() for p, gt in zip(predictions, gts)], dtype=np.float64)
+    both = _both_correct(correct, [(subtask, s.cluster) for subtask, s in zip(subtask_of, samples)])
     groups = {"perception": [i for i, n in enumerate(present) if n in PERCEPTION],
               "cognition": [i for i, n in enumerate(present) if n in COGNITION]}  # fmt: skip
     headline = [name for name, columns in groups.items() if columns]
@@ -227,7 +228,7 @@ def aggregate_mme(samples: Sequence[ScoredSample], *, seed: int, n_resamples: in
 
     results = stats.bootstrap_cis(
         statistics, n_samples=len(samples), seed=seed, clusters=[s.cluster for s in samples],
-        strata=subtask_of.tolist(), n_resamples=n_resamples,
+        strata=subtask_of, n_resamples=n_resamples,
     )
     values = [_value(v, ci) for v, ci in results]
     k = len(present)
@@ -311,9 +312,13 @@ def aggregate_touchstone(samples: Sequence[ScoredSample], *, seed: int) -> TaskS
 
     def summarise(selected: list[tuple[str, float, float]], model: float | None, reference: float | None) -> dict[str, MetricValue]:
         out: dict[str, MetricValue] = {}
-        for name, column, official_value in (("score", 1, model), ("reference_score", 2, reference)):
+        clusters = [r[0] for r in selected]
+        for name, values, official_value in (
+            ("score", [r[1] for r in selected], model),
+            ("reference_score", [r[2] for r in selected], reference),
+        ):
             if official_value is not None:
-                _, ci = stats.mean_ci([r[column] for r in selected], [r[0] for r in selected])
+                _, ci = stats.mean_ci(values, clusters)
                 out[name] = MetricValue(official_value, _scaled(ci, 100.0))
         return out
 
