@@ -62,8 +62,17 @@ class RunDir:
     def samples(self, task: str) -> Path:
         return self.root / "samples" / f"{task}.jsonl"
 
-    def journal(self, task: str) -> Path:
-        return self.root / "journal" / f"{task}.jsonl"
+    def journal(self, task: str, rank: int | None = None) -> Path:
+        """The file this process appends to: one per task, or one per task and rank under torchrun."""
+        name = f"{task}.jsonl" if rank is None else f"{task}.rank{rank}.jsonl"
+        return self.root / "journal" / name
+
+    def journal_files(self, task: str) -> list[Path]:
+        """Every journal file of a task, whatever number of processes wrote them."""
+        folder = self.root / "journal"
+        ranks = sorted(folder.glob(f"{task}.rank*.jsonl"), key=lambda p: int(p.name.rsplit(".rank", 1)[1][:-6]))
+        single = folder / f"{task}.jsonl"
+        return ([single] if single.exists() else []) + ranks
 
     def read_run(self) -> dict[str, Any]:
         return json.loads(self.run_json.read_text(encoding="utf-8"))

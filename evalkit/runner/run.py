@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.errors import ConfigError, EvalkitError
-from evalkit.models.base import Model
+from evalkit.judge import judge_task, open_judge
+from evalkit.models.base import Model, ReportsUsage
 from evalkit.results.aggregate import task_entry
 from evalkit.results.files import SCHEMA_VERSION, RunDir, atomic_write_json, atomic_write_jsonl, safe_name
 from evalkit.results.provenance import environment, now
@@ -17,7 +18,8 @@ from evalkit.results.summary import summary_table
 from evalkit.runner.config import DEFAULT_SUITE, RunConfig, build_config
 from evalkit.runner.evaluate import TaskCounts, evaluate_task
 from evalkit.runner.journal import Journal
-from evalkit.runner.prepare import LoadedTask, build_prompts, load_task
+from evalkit.runner.distributed import DistContext
+from evalkit.runner.prepare import LoadedTask, PreparedTask, build_prompts, load_task
 
 
 @dataclass
@@ -54,6 +56,17 @@ def run(config: RunConfig | None = None, *, progress: bool = True, print_summary
     if config.model is None and model is None:
         raise ConfigError("no model given: pass --model NAME|PATH (evalkit list models)")
 
+    from evalkit.runner.distributed import from_environment
+
+    ctx = from_environment(config.device)
+    try:
+        return _run(config, model, ctx, progress=progress, print_summary=print_summary)
+    finally:
+        ctx.close()
+
+
+def _run(config: RunConfig, model: Model | None, ctx: DistContext, *, progress: bool,
+         print_summary: bool) -> RunResult:
     from evalkit.tasks.registry import get_task, resolve_names
 
     requests = []
@@ -66,53 +79,103 @@ def run(config: RunConfig | None = None, *, progress: bool = True, print_summary
                   limit=_pick(req.limit, config.limit), data_dir=data_dir)
         for spec, req in requests
     ]
+    judge = open_judge(config.judge, config.judge_args, [(t.spec.name, t.protocol) for t in loaded],
+                       output_dir=Path(config.output_dir))  # a judged task without --judge fails before loading
     if model is None:
         from evalkit.models.registry import load_model
 
         model_args = dict(config.model_args)
-        if config.device is not None:
-            model_args.setdefault("device", config.device)
+        device = model_args.get("device", config.device)
+        if ctx.active and device in (None, "cuda") and _cuda_available():
+            device = f"cuda:{ctx.local_rank}"  # one GPU per rank
+        if device is not None:
+            model_args["device"] = device
         model = load_model(str(config.model), **model_args)
+    identity = model.identity().as_dict()
 
     run_dir = RunDir(_run_root(config))
-    started = now()
     run_info: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "status": "running",
         "config": _config_json(config),
-        "model": {"name": config.model, "args": config.model_args, "identity": model.identity().as_dict()},
+        "model": {"name": config.model, "args": config.model_args, "identity": identity},
+        "judge": judge.identity() if judge is not None else None,
         "tasks": {t.spec.name: {"spec_hash": t.spec.spec_hash, "version": t.spec.version, "file": t.spec.file,
                                 "protocol": t.protocol.name, "num_fewshot": t.num_fewshot, "data": t.data_origin}
                   for t in loaded},
         "seed": config.seed,
-        "started": started,
+        "world_size": ctx.world_size,
+        "started": now(),
         **environment(),
     }
-    atomic_write_json(run_dir.run_json, run_info)
+    if ctx.is_main:
+        atomic_write_json(run_dir.run_json, run_info)
 
     scores: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "tasks": {}}
     counts: dict[str, TaskCounts] = {}
     t0 = time.perf_counter()
     for item in loaded:
         task = build_prompts(item, family=model.family, seed=config.seed)
-        with Journal(run_dir.journal(task.name)) as journal:
-            records, counts[task.name] = evaluate_task(task, model, journal, batch_size=config.batch_size,
-                                                       seed=config.seed, progress=progress)
+        own_file = run_dir.journal(task.name, ctx.rank if ctx.active else None)
+        with Journal(own_file, also_read=run_dir.journal_files(task.name)) as journal:
+            records, mine = evaluate_task(task, model, journal, batch_size=config.batch_size, seed=config.seed,
+                                          progress=progress, samples=ctx.shard(task.samples))
+        counts[task.name] = _sum_counts(ctx.gather(mine))  # also waits until every rank is done
+        if not ctx.is_main:
+            continue
+        if ctx.active:
+            records = _merge_shards(task, run_dir, identity, config.seed)
+            counts[task.name].failed = sum(1 for r in records if r.get("error") is not None)
+        records, judging = judge_task(task, records, judge, own_file, progress=progress)
         atomic_write_jsonl(run_dir.samples(task.name), records)
         scores["tasks"][task.name] = task_entry(task.spec, task.protocol, records, num_fewshot=task.num_fewshot,
                                                 seed=config.seed)
-    atomic_write_json(run_dir.scores_json, scores)
-    run_info.update(
-        status="finished",
-        finished=now(),
-        wall_seconds=round(time.perf_counter() - t0, 3),
-        counts={name: asdict(c) for name, c in counts.items()},
-    )
-    atomic_write_json(run_dir.run_json, run_info)
-    if print_summary:
-        print(summary_table(scores))
-        print(f"\nresults: {run_dir.root}")
+        if judging is not None:
+            scores["tasks"][task.name]["judge"] = judging
+    ctx.barrier()
+    if ctx.is_main:
+        atomic_write_json(run_dir.scores_json, scores)
+        run_info.update(
+            status="finished",
+            finished=now(),
+            wall_seconds=round(time.perf_counter() - t0, 3),
+            counts={name: asdict(c) for name, c in counts.items()},
+            usage={"model": model.usage() if isinstance(model, ReportsUsage) else None,
+                   "judge": judge.usage() if judge is not None else None},
+        )
+        atomic_write_json(run_dir.run_json, run_info)
+        if print_summary:
+            print(summary_table(scores))
+            print(f"\nresults: {run_dir.root}")
     return RunResult(run_dir.root, scores, counts)
+
+
+def _merge_shards(task: PreparedTask, run_dir: RunDir, identity: dict[str, Any], seed: int) -> list[dict[str, Any]]:
+    """Rank 0 reads every rank's journal and puts the records back in dataset order."""
+    journal = Journal(run_dir.journal(task.name, 0), also_read=run_dir.journal_files(task.name))
+    records = []
+    for sample in task.samples:
+        record = journal.find(sample.id, task.sample_key(sample, identity, seed))
+        if record is None:
+            raise EvalkitError(f"task {task.name}: no rank journaled sample {sample.id!r}; rerun to finish it")
+        records.append(record)
+    return records
+
+
+def _sum_counts(parts: list[TaskCounts]) -> TaskCounts:
+    total = TaskCounts()
+    for part in parts:
+        total.total += part.total
+        total.resumed += part.resumed
+        total.evaluated += part.evaluated
+        total.failed += part.failed
+    return total
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
 
 
 def _pick(task_value: int | None, run_value: int | None) -> Any:
