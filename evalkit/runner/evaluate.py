@@ -112,15 +112,20 @@ def _run_batch(task: PreparedTask, model: Model, batch: list[Sample]) -> list[tu
 
 
 def evaluate_task(
-    task: PreparedTask, model: Model, journal: Journal, *, batch_size: int, seed: int, progress: bool = True
+    task: PreparedTask, model: Model, journal: Journal, *, batch_size: int, seed: int, progress: bool = True,
+    samples: Sequence[Sample] | None = None,
 ) -> tuple[list[dict[str, Any]], TaskCounts]:
-    """Every sample's scored record, in dataset order; only unjournaled samples reach the model."""
+    """Every sample's scored record, in dataset order; only unjournaled samples reach the model.
+
+    ``samples`` restricts the work to a subset (this rank's shard under torchrun).
+    """
     identity = model.identity().as_dict()
-    counts = TaskCounts(total=len(task.samples))
+    mine = list(task.samples if samples is None else samples)
+    counts = TaskCounts(total=len(mine))
     records: dict[str, dict[str, Any]] = {}
     keys: dict[str, str] = {}
     todo: list[Sample] = []
-    for sample in task.samples:
+    for sample in mine:
         keys[sample.id] = key = task.sample_key(sample, identity, seed)
         done = journal.get(sample.id, key)
         if done is not None:
@@ -162,7 +167,7 @@ def evaluate_task(
             counts.evaluated += len(ready)
             bar.update(len(batch))
     bar.close()
-    ordered = [records[s.id] for s in task.samples]
+    ordered = [records[s.id] for s in mine]
     counts.failed = sum(1 for r in ordered if r.get("error") is not None)
     return ordered, counts
 
