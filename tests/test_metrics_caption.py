@@ -90,3 +90,30 @@ def test_every_image_needs_a_prediction_and_references() -> None:
         metrics.caption_scores({1: "a"}, {1: ["a"], 2: ["b"]})
     with pytest.raises(ValueError, match="one or more reference"):
         metrics.caption_scores({1: "a"}, {1: []})
+
+
+def test_spice_runs_only_when_installed_and_reports_failures(monkeypatch: pytest.MonkeyPatch) -> None:
+    gts = {"b": ["a dog"], "a": ["a cat"]}
+    res = {"b": ["a dog"], "a": ["a cow"]}
+    monkeypatch.setattr(caption_module, "spice_unavailable_reason", lambda: "models missing")
+    assert caption_module.score_spice(gts, res) == (None, {"SPICE": "models missing"})
+
+    monkeypatch.setattr(caption_module, "spice_unavailable_reason", lambda: None)
+
+    class FakeSpice:  # pycocoevalcap's Spice answers in sorted image-id order
+        def compute_score(self, g: dict, r: dict) -> tuple[float, list[dict]]:
+            assert list(g) == ["b", "a"]
+            return 0.5, [{"All": {"f": 0.2}}, {"All": {"f": 0.8}}]
+
+    import pycocoevalcap.spice.spice as spice_module
+
+    monkeypatch.setattr(spice_module, "Spice", FakeSpice)
+    values, unavailable = caption_module.score_spice(gts, res)
+    assert values is not None and values.tolist() == [0.8, 0.2] and unavailable == {}
+
+    def broken() -> None:
+        raise OSError("java: cannot reserve 8 GB")
+
+    monkeypatch.setattr(spice_module, "Spice", broken)
+    values, unavailable = caption_module.score_spice(gts, res)
+    assert values is None and "cannot reserve 8 GB" in unavailable["SPICE"]

@@ -78,14 +78,10 @@ def score_caption_corpus(
         meteor, meteor_stats = meteor_job.result()
     scores["METEOR"] = meteor * SCALE
 
-    unavailable: dict[str, str] = {}
-    reason = spice_unavailable_reason()
-    if reason is None:
-        spice_value, spice_values = _spice(gts, res)
-        scores["SPICE"] = spice_value * SCALE
-        per_image["SPICE"] = spice_values
-    else:
-        unavailable["SPICE"] = reason
+    spice, unavailable = score_spice(gts, res)
+    if spice is not None:
+        scores["SPICE"] = float(np.mean(spice)) * SCALE
+        per_image["SPICE"] = spice
     return CaptionCorpus(image_ids, scores, per_image, unavailable, bleu_stats, meteor_stats)
 
 
@@ -166,10 +162,28 @@ def _meteor(jar: MeteorJar, gts: Mapping[Any, list[str]], res: Mapping[Any, list
     return corpus, resample.meteor_statistics(lines)
 
 
-def _spice(gts: Mapping[Any, list[str]], res: Mapping[Any, list[str]]) -> tuple[float, np.ndarray]:
+def score_spice(
+    gts: Mapping[Any, list[str]], res: Mapping[Any, list[str]]
+) -> tuple[np.ndarray | None, dict[str, str]]:
+    """Per-image SPICE F-scores in ``gts`` order, or ``None`` and ``{"SPICE": why not}``.
+
+    SPICE runs only when its Stanford CoreNLP models are installed, and a failure of its JVM is
+    reported the same way rather than losing the other metrics.
+    """
+    reason = spice_unavailable_reason()
+    if reason is not None:
+        return None, {"SPICE": reason}
+    try:
+        values = _spice(gts, res)
+    except Exception as exc:  # e.g. SPICE's JVM asks for 8 GB; the reason is reported, not hidden
+        return None, {"SPICE": f"SPICE failed: {type(exc).__name__}: {exc}"}
+    return values, {}
+
+
+def _spice(gts: Mapping[Any, list[str]], res: Mapping[Any, list[str]]) -> np.ndarray:
     from pycocoevalcap.spice.spice import Spice
 
-    corpus, per_image = Spice().compute_score(gts, res)
-    # Spice scores the images in sorted id order.
+    _corpus, per_image = Spice().compute_score(gts, res)
+    # Spice scores the images in sorted id order; its corpus value is the mean of these.
     by_id = {image_id: item["All"]["f"] for image_id, item in zip(sorted(gts), per_image)}
-    return float(corpus), np.asarray([by_id[image_id] for image_id in gts], dtype=np.float64)
+    return np.asarray([by_id[image_id] for image_id in gts], dtype=np.float64)
