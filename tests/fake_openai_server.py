@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Union
+from typing import Any
 
 from PIL import Image
 
@@ -48,7 +48,7 @@ class Malformed:
     body: str = '{"choices": [ this is not json'
 
 
-Action = Union[Reply, Fault, Stall, Malformed]
+Action = Reply | Fault | Stall | Malformed
 Responder = Callable[[dict[str, Any]], Action]
 
 
@@ -80,8 +80,8 @@ class FakeOpenAIServer:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        port = self._server.server_address[1]
+        return f"http://127.0.0.1:{port}/v1"
 
     def requests(self, model: str | None = None) -> list[Seen]:
         with self._lock:
@@ -126,7 +126,7 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
             pass
 
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             raw = self.rfile.read(length)
             if self.path.rstrip("/") != "/v1/chat/completions":

@@ -10,7 +10,7 @@ from evalkit.errors import ConfigError
 from evalkit.judge import load_judge
 from evalkit.judge.cache import ReplyCache, reply_key
 from evalkit.models.openai import ServerRejected
-from tests.fake_openai_server import Fault, FakeOpenAIServer, Reply, Script, user_text
+from tests.fake_openai_server import FakeOpenAIServer, Fault, Reply, Script, user_text
 
 MESSAGES = [{"role": "system", "content": "judge"}, {"role": "user", "content": "rate this"}]
 SETTINGS = {"temperature": 0.0, "stop": ["\n"]}

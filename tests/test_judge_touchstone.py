@@ -13,7 +13,14 @@ import pytest
 from evalkit.errors import ConfigError
 from evalkit.runner.run import run
 from evalkit.tasks.registry import all_tasks
-from tests.fake_openai_server import Fault, FakeOpenAIServer, Reply, Script, Stall, judge_query_parts
+from tests.fake_openai_server import (
+    FakeOpenAIServer,
+    Fault,
+    Reply,
+    Script,
+    Stall,
+    judge_query_parts,
+)
 from tests.test_judge_support import make_dialogue_task, round_key, serve
 
 SECRET = "sk-judge-secret-4b8d2f6a1c3e"

@@ -8,7 +8,7 @@ import pytest
 
 from evalkit.errors import ConfigError
 from evalkit.models.openai import ChatClient, RequestFailed, ServerRejected, split_args
-from tests.fake_openai_server import Fault, FakeOpenAIServer, Malformed, Reply, Stall
+from tests.fake_openai_server import FakeOpenAIServer, Fault, Malformed, Reply, Stall
 
 SECRET = "sk-test-7f3a9c1e5b2d4f6a8c0e"
 FAST = {"timeout": "0.3", "retry_backoff": "0.01"}
@@ -73,8 +73,7 @@ def test_request_refused_as_malformed_is_not_retried() -> None:
 
 def test_wrong_key_stops_at_once_and_the_key_never_shows() -> None:
     wrong = "sk-wrong-0123456789abcdef"
-    with FakeOpenAIServer(sequence(Reply("never")), api_key=SECRET) as server, \
-            pytest.MonkeyPatch.context() as mp:
+    with FakeOpenAIServer(sequence(Reply("never")), api_key=SECRET) as server, pytest.MonkeyPatch.context() as mp:
         mp.setenv("EVALKIT_TEST_KEY", wrong)
         client = client_for(server, api_key_env="EVALKIT_TEST_KEY")
         with pytest.raises(ServerRejected) as caught:
@@ -88,9 +87,9 @@ def test_wrong_key_stops_at_once_and_the_key_never_shows() -> None:
 
 
 def test_unknown_model_stops_with_a_hint() -> None:
-    with FakeOpenAIServer(sequence(Fault(404, "The model `nope` does not exist"))) as server:
-        with pytest.raises(ServerRejected, match="no model 'm'.*check the model name"):
-            client_for(server).complete(body())
+    with FakeOpenAIServer(sequence(Fault(404, "The model `nope` does not exist"))) as server, \
+            pytest.raises(ServerRejected, match="no model 'm'.*check the model name"):
+        client_for(server).complete(body())
 
 
 def test_right_key_is_sent_and_no_key_without_api_key_env(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,12 +13,25 @@ from PIL import Image
 
 from evalkit.data.images import LazyImage
 from evalkit.errors import ConfigError, ModelLoadError
-from evalkit.models.base import GenerateRequest, GenerationSettings, LoglikelihoodRequest, Model, ReportsUsage
+from evalkit.models.base import (
+    GenerateRequest,
+    GenerationSettings,
+    LoglikelihoodRequest,
+    Model,
+    ReportsUsage,
+)
 from evalkit.models.openai import RequestFailed
 from evalkit.models.registry import load_model
 from evalkit.prompts.types import ImagePart, Prompt, TextPart, Turn
 from tests.e2e_support import COLORS, evalkit_cmd, make_task
-from tests.fake_openai_server import Fault, FakeOpenAIServer, Reply, Script, user_images, user_text
+from tests.fake_openai_server import (
+    FakeOpenAIServer,
+    Fault,
+    Reply,
+    Script,
+    user_images,
+    user_text,
+)
 
 SECRET = "sk-served-model-5e1f0c9d7b3a"
 FAST = {"timeout": "2", "retry_backoff": "0.01", "max_retries": "2"}

@@ -24,7 +24,11 @@ from typing import Any
 
 from evalkit.errors import ConfigError, ModelLoadError
 from evalkit.models.base import (
-    ContinuationScore, GenerateRequest, GenerateResult, LoglikelihoodRequest, ModelIdentity,
+    ContinuationScore,
+    GenerateRequest,
+    GenerateResult,
+    LoglikelihoodRequest,
+    ModelIdentity,
 )
 from evalkit.models.openai import ChatClient, ChatReply, ClientOptions, split_args
 from evalkit.models.openai.messages import chat_messages

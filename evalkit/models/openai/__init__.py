@@ -5,7 +5,13 @@ Used by the ``openai:NAME`` model backend (``evalkit.models.openai_chat``) and b
 (``evalkit.judge``).
 """
 
-from evalkit.models.openai.client import ChatClient, ChatReply, RequestFailed, ServerRejected, Usage
+from evalkit.models.openai.client import (
+           ChatClient,
+           ChatReply,
+           RequestFailed,
+           ServerRejected,
+           Usage,
+)
 from evalkit.models.openai.options import ApiKey, ClientOptions, split_args
 
 __all__ = ["ApiKey", "ChatClient", "ChatReply", "ClientOptions", "RequestFailed", "ServerRejected", "Usage",
