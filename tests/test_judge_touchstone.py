@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from evalkit.errors import ConfigError
+from evalkit.results.rescore import rescore_run
 from evalkit.runner.run import run
 from evalkit.tasks.registry import all_tasks
 from tests.fake_openai_server import (
@@ -105,6 +106,8 @@ def test_touchstone_scores_retries_exclusions_resume_and_cache(dialogue: Path, t
         report = entry["judge"]
         assert (report["judged"], report["resumed"], report["incomplete"]) == (1, 3, 0)
         assert report["usage"]["cache_hits"] == 1 and report["usage"]["requests"] == 1
+        # rescoring reads the judgements back from the journal, without the judge
+        assert rescore_run(second.run_dir)["tasks"]["judged_dialogue"]["metrics"] == entry["metrics"]
 
         # A fresh run folder (the model answers again) with the same cache: not one judge call.
         judge_before = len(server.requests("judge"))

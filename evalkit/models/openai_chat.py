@@ -11,8 +11,10 @@ Model args, besides the connection settings of ``evalkit.models.openai.ClientOpt
   which vLLM and SGLang honour; ``drop`` leaves it out for servers that reject the field.
 - ``family``: the prompt variant tasks use for this model, ``chat`` (default) or ``qwen-vl``.
 
-The key comes only from the environment variable named by ``api_key_env``. Choice tasks scored by
-likelihood cannot run here: the chat API returns no log-probabilities of the prompt.
+Requests of a batch go out together, up to ``concurrency`` at once, so ``--batch-size`` should be
+at least ``concurrency`` to use it. The key comes only from the environment variable named by
+``api_key_env``. Choice tasks scored by likelihood cannot run here: the chat API returns no
+log-probabilities of the prompt.
 """
 
 from __future__ import annotations
