@@ -1,10 +1,12 @@
 """``synth_ocrvqa``: book covers in the schema of OCR-VQA (``howard-hou/OCR-VQA``).
 
-A cover shows a title and its author's name in large capitals on a coloured background; the
-colour stands for the genre. As on the hub, a row is an image with parallel ``questions`` and
-``answers`` lists (a task explodes them into one sample per question), its ``ocr_tokens`` and
-``ocr_info`` (boxes as fractions of the image size), ``title``, ``authorName`` and ``genre``.
-The questions follow OCR-VQA's templates: title, author, genre, and a yes/no genre question.
+A cover shows a title and its author's name in large capitals on a coloured background (the
+colour stands for the ``genre`` column). As on the hub, a row is an image with parallel
+``questions`` and ``answers`` lists (a task explodes them into one sample per question), its
+``ocr_tokens`` and ``ocr_info`` (boxes as fractions of the image size), ``title``, ``authorName``
+and ``genre``. The questions follow OCR-VQA's title and author templates only: its genre questions
+(a yes/no one among them) can be answered from the cover colour or by guessing, and would let a
+model that cannot read score well on a benchmark meant to measure reading.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from evalkit.synth.example import IMAGE, IMAGE_TYPE, Benchmark, BuildContext, Ex
 from evalkit.synth.scene import NAMES, WORDS, Scene, Word, ink_for, place_word
 
 SIZE = 64
+AUTHOR_QUESTIONS = ("Who wrote this book?", "Who is the author of this book?")
 GENRES = {"red": "romance", "green": "cooking", "blue": "travel", "yellow": "humor", "purple": "fantasy",
           "orange": "history"}
 BOX_TYPE = pa.struct([("width", pa.float64()), ("height", pa.float64()), ("top_left_x", pa.float64()),
@@ -45,14 +48,7 @@ def build(rng: random.Random, ctx: BuildContext) -> Example | None:
     if title is None or author is None:
         return None
     scene = Scene(SIZE, SIZE, cover, (), (title, author))
-    genre = GENRES[cover]
-    asked = genre if rng.random() < 0.5 else rng.choice([g for g in GENRES.values() if g != genre])
-    qa = [
-        ("What is the title of this book?", title.text),
-        ("Who wrote this book?", author.text),
-        ("What type of book is this?", genre),
-        (f"Is this a {asked} book?", "Yes" if asked == genre else "No"),
-    ]
+    qa = [("What is the title of this book?", title.text), (rng.choice(AUTHOR_QUESTIONS), author.text)]
     row = {
         "image": IMAGE,
         "image_id": ctx.name("synth_ocrvqa"),
@@ -62,7 +58,7 @@ def build(rng: random.Random, ctx: BuildContext) -> Example | None:
         "ocr_info": [_ocr_info(w, SIZE, SIZE) for w in scene.words],
         "title": title.text,
         "authorName": author.text,
-        "genre": genre,
+        "genre": GENRES[cover],
         "image_width": SIZE,
         "image_height": SIZE,
         "image_url": "",
@@ -71,4 +67,4 @@ def build(rng: random.Random, ctx: BuildContext) -> Example | None:
     return Example(scene, (row,))
 
 
-BENCHMARK = Benchmark("synth_ocrvqa", "OCR-VQA (howard-hou/OCR-VQA, test split)", build, SCHEMA, test_size=75)
+BENCHMARK = Benchmark("synth_ocrvqa", "OCR-VQA (howard-hou/OCR-VQA, test split)", build, SCHEMA, test_size=150)
