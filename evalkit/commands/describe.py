@@ -36,6 +36,8 @@ def main(args: argparse.Namespace) -> int:
     except DataError as exc:
         print(f"\n(no sample rendered: {exc})")
         print(f"template: {protocol.prompt_for(args.family).template!r}")
+        print(f"\nprompt with placeholders (family {args.family}):")
+        print(_template_prompt(spec, protocol, args.family))
         return 0
     print(f"\nprompt for sample {sample_id!r} (family {args.family}):")
     print(prompt)
@@ -61,6 +63,27 @@ def _render_one(spec, protocol: str, family: str, data_dir: str | None, k: int) 
         if text is not None:
             return text, sample.id
     return prompt.render_text(), sample.id
+
+
+def _template_prompt(spec, protocol, family: str) -> str:  # type: ignore[no-untyped-def]
+    """The prompt a sample would get, with each field shown as ``{name}`` and each image as
+    ``{image}``: what describe shows when no data is at hand."""
+    from evalkit.data.images import LazyImage
+    from evalkit.data.samples import Sample
+    from evalkit.prompts.build import build_prompt
+
+    template = protocol.prompt_for(family).template
+    images = tuple(LazyImage("{image}", b"") for _ in range(max(1, template.count("<image>"))))
+    options = ("{option_a}", "{option_b}") if spec.fields.options is not None else ()
+    fields = protocol.fields or spec.fields
+    text = {name: "{" + name + "}" for name in fields.text}
+    sample = Sample("{id}", 0, images, text, options, None)
+    prompt = build_prompt(sample, protocol, family)
+    if family == "qwen-vl":
+        rendered = _qwen_text(prompt)
+        if rendered is not None:
+            return rendered
+    return prompt.render_text()
 
 
 def _qwen_text(prompt) -> str | None:  # type: ignore[no-untyped-def]
