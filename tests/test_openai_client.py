@@ -7,7 +7,13 @@ import threading
 import pytest
 
 from evalkit.errors import ConfigError
-from evalkit.models.openai import ChatClient, RequestFailed, ServerRejected, split_args
+from evalkit.models.openai import (
+    ChatClient,
+    RequestFailed,
+    ServerRejected,
+    ServerUnreachable,
+    split_args,
+)
 from tests.fake_openai_server import FakeOpenAIServer, Fault, Malformed, Reply, Stall
 
 SECRET = "sk-test-7f3a9c1e5b2d4f6a8c0e"
@@ -55,6 +61,14 @@ def test_gives_up_after_max_retries_and_says_why() -> None:
             client.complete(body())
         assert len(server.requests()) == 3
     assert client.usage().failed_calls == 1
+
+
+def test_a_server_that_cannot_be_reached_stops_the_run_with_a_hint() -> None:
+    with FakeOpenAIServer(sequence(Reply("ok"))) as server:
+        url = server.url  # the port is free again once the server is gone
+    options, _ = split_args({"base_url": url, **FAST, "max_retries": "2"}, (), "--model-args")
+    with pytest.raises(ServerUnreachable, match=r"cannot connect to http://127.0.0.1:\d+/v1 \(tried 3 times\)"):
+        ChatClient(options).complete(body())
 
 
 def test_retry_after_header_is_honoured() -> None:

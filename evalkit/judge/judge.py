@@ -63,7 +63,8 @@ class Judge:
         """The judge's reply to try number ``attempt`` of ``messages``; ``None`` when the call failed.
 
         A failed call (retries used up, or the request refused) is a spent try, as in the official
-        judging scripts. A rejected key or an unknown model raises ``ServerRejected``.
+        judging scripts. A rejected key, an unknown model or an unreachable server stops the run
+        (``ServerRejected``, ``ServerUnreachable``) instead of spending every try of every round.
         """
         key = reply_key(self.model, messages, settings, attempt)
         cached = self.cache.get(key)

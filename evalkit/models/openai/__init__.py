@@ -6,13 +6,14 @@ Used by the ``openai:NAME`` model backend (``evalkit.models.openai_chat``) and b
 """
 
 from evalkit.models.openai.client import (
-           ChatClient,
-           ChatReply,
-           RequestFailed,
-           ServerRejected,
-           Usage,
+    ChatClient,
+    ChatReply,
+    RequestFailed,
+    ServerRejected,
+    ServerUnreachable,
+    Usage,
 )
 from evalkit.models.openai.options import ApiKey, ClientOptions, split_args
 
-__all__ = ["ApiKey", "ChatClient", "ChatReply", "ClientOptions", "RequestFailed", "ServerRejected", "Usage",
-           "split_args"]
+__all__ = ["ApiKey", "ChatClient", "ChatReply", "ClientOptions", "RequestFailed", "ServerRejected",
+           "ServerUnreachable", "Usage", "split_args"]

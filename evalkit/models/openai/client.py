@@ -3,7 +3,8 @@
 It bounds the requests in flight, retries what a later try can fix (429, 5xx, timeouts, dropped
 connections, malformed replies) with exponential backoff, and counts requests, retries and tokens.
 What a retry cannot fix fails at once: a rejected key or an unknown model stops the run
-(``ServerRejected``); a request the server refuses (400, 413, 422) fails that request only.
+(``ServerRejected``), as does a server that cannot be connected to on any try
+(``ServerUnreachable``); a request the server refuses (400, 413, 422) fails that request only.
 The key never appears in an exception, a repr or a result: server messages are redacted.
 """
 
@@ -34,6 +35,10 @@ R = TypeVar("R")
 
 class ServerRejected(EvalkitError):
     """The server refused every request of this kind (bad key, no such model or endpoint)."""
+
+
+class ServerUnreachable(EvalkitError):
+    """No connection could be made to the server on any try: it is down or the URL is wrong."""
 
 
 class RequestFailed(Exception):
@@ -97,6 +102,7 @@ class ChatClient:
         """The first choice's message for one request body; see the module docstring for failures."""
         self._count(calls=1)
         last = ""
+        unreachable = False
         for attempt in range(self.options.max_retries + 1):
             if attempt:
                 self._count(retries=1)
@@ -110,8 +116,10 @@ class ChatClient:
                 continue
             except httpx.TransportError as exc:
                 last = f"connection failed ({type(exc).__name__})"
+                unreachable = isinstance(exc, httpx.ConnectError)
                 self._sleep(attempt, None)
                 continue
+            unreachable = False
             status = response.status_code
             if status == 200:
                 try:
@@ -132,6 +140,9 @@ class ChatClient:
                 raise ServerRejected(self._rejection(status, message, body))
             raise RequestFailed(f"{self.options.display_url} refused the request (HTTP {status}): {message}")
         self._count(failed_calls=1)
+        if unreachable:
+            raise ServerUnreachable(f"cannot connect to {self.options.display_url} (tried {self.options.max_retries + 1} "
+                                    f"times): start the server there or fix base_url")
         raise RequestFailed(f"no answer from {self.options.display_url} after {self.options.max_retries + 1} tries "
                             f"(max_retries={self.options.max_retries}); last: {last}")
 
