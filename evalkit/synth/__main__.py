@@ -16,6 +16,7 @@ from evalkit.synth.files import (
     BUNDLED_ROOT,
     bundled_path,
     bundled_rows,
+    comparable,
     read_rows,
     write_bundled,
     write_split,
@@ -35,7 +36,7 @@ def _check(tasks: list[str], root: Path) -> int:
     for task in tasks:
         for split in ("test", "train"):
             path = bundled_path(task, split, root)
-            if not path.is_file() or read_rows(path) != bundled_rows(task, split):
+            if not path.is_file() or comparable(read_rows(path)) != comparable(bundled_rows(task, split)):
                 stale.append(str(path))
     for name in stale:
         print(f"differs from a fresh generation: {name}", file=sys.stderr)

@@ -54,6 +54,31 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
     return pq.read_table(path).to_pylist()  # type: ignore[no-any-return]
 
 
+def comparable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with each image cell replaced by its size and a hash of its pixels: PNG bytes depend on
+    the zlib that Pillow was built with, the pixels do not."""
+    return [{k: _pixels_id(v) for k, v in row.items()} for row in rows]
+
+
+def _pixels_id(value: Any) -> Any:
+    if isinstance(value, list) and value and all(_is_image_cell(v) for v in value):
+        return [_pixels_id(v) for v in value]
+    if not _is_image_cell(value):
+        return value
+    import hashlib
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(value["bytes"])) as image:
+        rgb = image.convert("RGB")
+        return {"size": rgb.size, "pixels_sha256": hashlib.sha256(rgb.tobytes()).hexdigest()}
+
+
+def _is_image_cell(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"bytes", "path"}
+
+
 def bundled_rows(task: str, split: str) -> list[dict[str, Any]]:
     """What the bundled split of ``task`` holds, freshly generated (``test``: the test split;
     ``train``: the few-shot pool)."""
