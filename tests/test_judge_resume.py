@@ -74,6 +74,7 @@ def test_run_killed_while_judging_resumes_without_re_asking(tmp_path: Path) -> N
         rerun = subprocess.run(cmd, env=cli_env(tasks), cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
                                check=False)
         assert rerun.returncode == 0, rerun.stderr
+        assert f"judged_dialogue: judged by openai:judge ({server.url}); 0 of 16 rounds excluded" in rerun.stdout
         asked_after = {judge_query_parts(s.body)["question"] for s in server.requests("judge")[asked_before:]}
         assert len(server.requests("answerer")) == answered_before == N  # every answer came from the journal
     finished_questions = {f"Q{i}?" for i in finished}

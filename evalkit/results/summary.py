@@ -34,4 +34,18 @@ def summary_table(scores: dict[str, Any]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return "\n".join(lines + _judge_notes(scores))
+
+
+def _judge_notes(scores: dict[str, Any]) -> list[str]:
+    """One line per judged task: who judged, and how many rounds the judge left unscored."""
+    notes = []
+    for name, entry in scores["tasks"].items():
+        judging = entry.get("judge")
+        if isinstance(judging, dict) and isinstance(judging.get("judge"), dict):
+            info = entry.get("info", {})
+            excluded = info.get("excluded_rounds", 0)
+            total = excluded + info.get("judged_rounds", 0)
+            notes.append(f"{name}: judged by {judging['judge'].get('name')} ({judging['judge'].get('base_url')}); "
+                         f"{excluded} of {total} rounds excluded (no parseable reply)")
+    return [""] + notes if notes else []
