@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from evalkit.data.images import LazyImage
+from evalkit.errors import ConfigError
 from evalkit.models.base import GenerateRequest, GenerationSettings, LoglikelihoodRequest
 from evalkit.models.qwen_vl.likelihood import score_continuations
 from evalkit.prompts.types import ImagePart, Prompt, TextPart, Turn
@@ -109,7 +110,7 @@ def test_shared_prompt_scores_equal_one_forward_per_option(model) -> None:  # ty
 
 
 def test_empty_continuation_is_refused(model) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(ValueError, match="no tokens"):
+    with pytest.raises(ConfigError, match="no tokens"):
         model.loglikelihood([LoglikelihoodRequest(Prompt.raw(TextPart("Q")), ("",))])
 
 

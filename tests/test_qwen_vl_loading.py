@@ -172,3 +172,40 @@ def test_offline_hub_id_gives_one_clear_line(monkeypatch: pytest.MonkeyPatch) ->
     assert "\n" not in message
     assert "Qwen/Qwen-VL-Chat" in message and "--model /path/to/" in message
     assert isinstance(caught.value, EvalkitError)
+
+
+def test_hub_gptq_checkpoint_is_refused_before_its_weights_download(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import huggingface_hub
+
+    snapshot = _config_folder(tmp_path, quantization_config={"bits": 4, "quant_method": "gptq"})
+    asked: list[list[str]] = []
+
+    def cached(repo_id: str, allow_patterns: list[str]) -> str:
+        asked.append(allow_patterns)
+        return str(snapshot)
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", cached)
+    with pytest.raises(ModelLoadError, match="not supported"):
+        evalkit.load_model("Qwen/Qwen-VL-Chat-Int4", device="cpu")
+    assert asked == [["*.json", "*.tiktoken"]]
+
+
+def test_hub_id_loads_from_the_hub_cache_with_its_revision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import huggingface_hub
+
+    snapshot = tmp_path / "models--Qwen--Qwen-VL-Chat" / "snapshots" / "0123abcd"
+    snapshot.mkdir(parents=True)
+    for item in tiny_checkpoint().iterdir():
+        (snapshot / item.name).symlink_to(item)
+    asked: list[list[str]] = []
+
+    def cached(repo_id: str, allow_patterns: list[str]) -> str:
+        assert repo_id == "Qwen/Qwen-VL-Chat"
+        asked.append(allow_patterns)
+        return str(snapshot)
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", cached)
+    model = evalkit.load_model("qwen-vl-chat", device="cpu")
+    identity = model.identity()
+    assert (identity.name, identity.source, identity.revision) == ("Qwen/Qwen-VL-Chat", "Qwen/Qwen-VL-Chat", "0123abcd")
+    assert asked[1] == ["*.json", "*.tiktoken", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"]

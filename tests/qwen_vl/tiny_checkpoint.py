@@ -120,9 +120,8 @@ def _visual_shapes(visual: dict[str, Any]) -> dict[str, tuple[int, ...]]:
 def sincos_table(dim: int, grid: int = 16) -> torch.Tensor:
     """The fixed 2-D sin-cos table: channels [0, D/2) encode the column, [D/2, D) the row (float32)."""
     quarter = dim // 4
-    omega = np.arange(quarter, dtype=np.float32)
-    omega /= np.float32(quarter)
-    omega = np.float32(1.0) / np.power(np.float32(10000), omega)
+    exponents = np.arange(quarter, dtype=np.float32) / np.float32(quarter)
+    omega = (np.float32(1.0) / np.power(np.float32(10000), exponents)).astype(np.float32)
     cols, rows = np.meshgrid(np.arange(grid, dtype=np.float32), np.arange(grid, dtype=np.float32))
 
     def encode(values: np.ndarray) -> np.ndarray:

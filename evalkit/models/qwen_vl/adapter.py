@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from evalkit.errors import ConfigError
 from evalkit.models.base import (
     ContinuationScore,
     GenerateRequest,
@@ -56,6 +57,11 @@ class QwenVL:
     def identity(self) -> ModelIdentity:
         return self._identity
 
+    @property
+    def chat_format(self) -> str:
+        """``chatml`` for Qwen-VL-Chat, ``raw`` for the base model (the checkpoint's generation config)."""
+        return self.defaults.chat_format
+
     def render(self, prompt: Prompt) -> RenderedPrompt:
         """The exact text and ids this model reads for ``prompt``."""
         return render_prompt(prompt, self.tokenizer, self.defaults.max_window_size)
@@ -71,20 +77,13 @@ class QwenVL:
                 results[i] = result
         return [r for r in results if r is not None]
 
-    @property
-    def chat_format(self) -> str:
-        """``chatml`` for Qwen-VL-Chat, ``raw`` for the base model (the checkpoint's generation config)."""
-        return self.defaults.chat_format
-
     def generate_tokens(self, rendered: Sequence[RenderedPrompt], settings: GenerationSettings) -> list[Generated]:
         """New token ids (stop token excluded) and whether a stop token ended each, for rendered prompts."""
         greedy = self._greedy_settings(settings)
-        stop_check = self._stop_string_check(settings.stop)
-        generated = greedy_generate(
+        return greedy_generate(
             self.network, [r.ids for r in rendered], self.image_features(rendered), greedy,
-            self.rope_positions, stop_check,
+            self.rope_positions, self._stop_string_check(settings.stop),
         )
-        return generated
 
     def _generate_batch(self, rendered: list[RenderedPrompt], settings: GenerationSettings) -> list[GenerateResult]:
         outputs = self.generate_tokens(rendered, settings)
@@ -107,9 +106,9 @@ class QwenVL:
         for request, options in zip(requests, continuations):
             for text, ids in zip(request.continuations, options):
                 if not ids:
-                    raise ValueError(f"continuation {text!r} has no tokens; every option needs text to score")
+                    raise ConfigError(f"continuation {text!r} has no tokens; every option needs text to score")
                 if self.tokenizer.img_start_id in ids:
-                    raise ValueError(f"continuation {text!r} holds an image tag; images belong in the prompt")
+                    raise ConfigError(f"continuation {text!r} holds an image tag; images belong in the prompt")
         scored = score_continuations(
             self.network, [r.ids for r in rendered], self.image_features(rendered), continuations,
             self.tokenizer.eod_id, self.rope_positions,
@@ -130,6 +129,7 @@ class QwenVL:
         )
 
     def _stop_string_check(self, stop: Sequence[str]) -> Callable[[int, list[int]], bool] | None:
+        stop = [s for s in stop if s]
         if not stop:
             return None
 

@@ -36,10 +36,15 @@ class CheckpointFolder:
     folder: Path
     source: str
     revision: str | None
+    hub_id: str | None = None
 
 
 def resolve(source: str) -> CheckpointFolder:
-    """A local folder as it is; a hub id (``Qwen/Qwen-VL-Chat``) through the local hub cache or a download."""
+    """A local folder as it is; for a hub id (``Qwen/Qwen-VL-Chat``) its configs and vocabulary only.
+
+    Weights of a hub checkpoint come with ``fetch_weights``, once its config has been accepted (a
+    quantized checkpoint is refused before gigabytes are downloaded).
+    """
     path = Path(source).expanduser()
     if path.is_dir():
         return CheckpointFolder(path.resolve(), source, None)
@@ -50,10 +55,15 @@ def resolve(source: str) -> CheckpointFolder:
             f"model folder {source} does not exist; pass a checkpoint folder or a hub id such as Qwen/Qwen-VL-Chat"
         )
     folder = _download(source, HUB_PATTERNS)
-    weights = _weight_patterns(folder)
-    folder = _download(source, HUB_PATTERNS + weights)
     revision = folder.name if folder.parent.name == "snapshots" else None
-    return CheckpointFolder(folder, source, revision)
+    return CheckpointFolder(folder, source, revision, hub_id=source)
+
+
+def fetch_weights(checkpoint: CheckpointFolder) -> Path:
+    """The folder with the weight files present (downloaded into the hub cache for a hub id)."""
+    if checkpoint.hub_id is None:
+        return checkpoint.folder
+    return _download(checkpoint.hub_id, HUB_PATTERNS + _weight_patterns(checkpoint.folder))
 
 
 def _download(hub_id: str, patterns: list[str]) -> Path:
@@ -105,7 +115,7 @@ def _read_tensors(path: Path) -> Iterator[tuple[str, torch.Tensor]]:
                 yield key, handle.get_tensor(key)
     else:
         try:
-            state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+            state = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc:
             raise ModelLoadError(f"{path} is not a readable torch weights file: {exc}") from exc
         yield from state.items()

@@ -53,6 +53,8 @@ def score_continuations(
         raise ValueError("cannot score a continuation of an empty prompt")
     if any(len(c) == 0 for options in continuations for c in options):
         raise ValueError("a continuation must have at least one token")
+    if not any(continuations):
+        return [[] for _ in prompts]
     ids, valid = left_pad(prompts, pad_id)
     longest = max((len(c) for options in continuations for c in options), default=1)
     extra = torch.tensor([max((len(c) for c in options), default=1) - 1 for options in continuations])
@@ -62,8 +64,6 @@ def score_continuations(
 
     owners = [row for row, options in enumerate(continuations) for _ in options]
     flat = [list(c) for options in continuations for c in options]
-    if not flat:
-        return [[] for _ in prompts]
     device = first_logprobs.device
     targets = torch.full((len(flat), longest), pad_id, dtype=torch.long, device=device)
     for i, c in enumerate(flat):

@@ -8,7 +8,7 @@ from typing import Any
 from evalkit.errors import ModelLoadError
 from evalkit.models.base import ModelIdentity
 from evalkit.models.qwen_vl.adapter import QwenVL
-from evalkit.models.qwen_vl.checkpoint import load_network, resolve, weights_fingerprint
+from evalkit.models.qwen_vl.checkpoint import fetch_weights, load_network, resolve, weights_fingerprint
 from evalkit.models.qwen_vl.config import load_config, load_generation_defaults
 from evalkit.models.qwen_vl.options import parse_options
 from evalkit.models.qwen_vl.tokenizer import QwenTokenizer
@@ -30,6 +30,7 @@ def load(source: str, **model_args: Any) -> QwenVL:
             f"{vocab.name} gives {len(tokenizer)} tokens but config.json has vocab_size {config.vocab_size}"
         )
     dtype = options.torch_dtype(config)
+    folder = fetch_weights(checkpoint)
     network = load_network(folder, config, dtype, options.device)
     identity = ModelIdentity(
         name=folder.name if Path(source).expanduser().is_dir() else source,

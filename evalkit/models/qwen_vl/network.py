@@ -197,7 +197,6 @@ class QwenVLNetwork(nn.Module):
             raise ValueError(f"every <img> must be followed by {IMAGE_SPAN} ids and </img>; a span is cut or malformed")
         rows = starts[:, :1].expand(-1, IMAGE_SPAN)
         cols = starts[:, 1:] + 1 + torch.arange(IMAGE_SPAN, device=x.device)
-        x = x.clone()
         x[rows, cols] = features.to(dtype=x.dtype, device=x.device)
         return x
 

@@ -84,8 +84,10 @@ class QwenTokenizer:
     def encode(self, text: str, allowed_special: AllowedSpecial = "all") -> list[int]:
         """Token ids of ``text``; special surface forms outside ``allowed_special`` are plain text."""
         text = unicodedata.normalize("NFC", text)
-        allowed = "all" if allowed_special == "all" else set(allowed_special)
-        ids = self._encoding.encode(text, allowed_special=allowed, disallowed_special=())
+        if allowed_special == "all":
+            ids = self._encoding.encode(text, allowed_special="all", disallowed_special=())
+        else:
+            ids = self._encoding.encode(text, allowed_special=set(allowed_special), disallowed_special=())
         return self._expand_image_paths(ids)
 
     def _expand_image_paths(self, ids: list[int]) -> list[int]:
