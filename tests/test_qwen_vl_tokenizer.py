@@ -139,6 +139,11 @@ def test_image_tags_typed_as_text_are_refused(tok: QwenTokenizer) -> None:
         render_prompt(prompt, tok)
 
 
+def test_unclosed_image_tag_in_text_is_a_config_error(tok: QwenTokenizer) -> None:
+    with pytest.raises(ConfigError, match="unclosed <img>"):
+        render_prompt(Prompt.raw(TextPart("look: <img>")), tok)
+
+
 def test_chat_turns_must_alternate(tok: QwenTokenizer) -> None:
     prompt = Prompt(turns=(Turn("user", (TextPart("a"),)), Turn("user", (TextPart("b"),))), style="chat")
     with pytest.raises(ConfigError, match="alternate"):

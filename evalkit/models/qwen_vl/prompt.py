@@ -82,6 +82,13 @@ def make_context(
 
 def render_prompt(prompt: Prompt, tokenizer: QwenTokenizer, max_window_size: int = 6144) -> RenderedPrompt:
     """The exact text, ids and images Qwen-VL gets for ``prompt`` (also used by ``evalkit describe``)."""
+    try:
+        return _render(prompt, tokenizer, max_window_size)
+    except ValueError as exc:  # the tokenizer's complaints about tags typed into the text
+        raise ConfigError(f"cannot render the prompt for Qwen-VL: {exc}") from exc
+
+
+def _render(prompt: Prompt, tokenizer: QwenTokenizer, max_window_size: int) -> RenderedPrompt:
     counter = itertools.count(1)
     rendered_turns = [_render_turn(turn, counter) for turn in prompt.turns]
     if prompt.style == "raw":
