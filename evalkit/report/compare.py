@@ -31,7 +31,7 @@ _Z95 = 1.959963984540054
 _SCALES = (1.0, 100.0)
 
 
-class Test(str, enum.Enum):
+class Method(str, enum.Enum):
     PAIRED = "paired"
     UNPAIRED = "unpaired"
     NONE = "none"
@@ -46,7 +46,7 @@ class MetricComparison:
     difference: float
     ci: tuple[float, float] | None
     p_value: float | None
-    test: Test
+    test: Method  # which test gave the CI and p-value
     significant: bool
     n_shared: int | None = None
     notes: tuple[str, ...] = ()
@@ -138,18 +138,18 @@ def compare_metric(run_a: Run, run_b: Run, task: str, metric: str, *, seed: int 
             notes.append(f"paired over the {result.n} samples both runs scored")
         significant = result.p_value is not None and result.p_value < 1 - confidence
         return MetricComparison(task, metric, a.value, b.value, result.difference, result.ci95, result.p_value,
-                                Test.PAIRED, significant, result.n, tuple(notes))
+                                Method.PAIRED, significant, result.n, tuple(notes))
     ci = _unpaired_ci(a, b, confidence)
     difference = b.value - a.value
     if ci is None:
         notes.append("no CI for this metric in one of the runs: no test")
-        return MetricComparison(task, metric, a.value, b.value, difference, None, None, Test.NONE, False, None,
+        return MetricComparison(task, metric, a.value, b.value, difference, None, None, Method.NONE, False, None,
                                 tuple(notes))
     why = ("no per-sample records" if not (run_a.has_samples(task) and run_b.has_samples(task))
            else "not a mean of per-sample scores")
     notes.append(f"{why}: CI from the runs' own CIs, as independent; no p-value")
     significant = ci[0] > 0 or ci[1] < 0
-    return MetricComparison(task, metric, a.value, b.value, difference, ci, None, Test.UNPAIRED, significant, None,
+    return MetricComparison(task, metric, a.value, b.value, difference, ci, None, Method.UNPAIRED, significant, None,
                             tuple(notes))
 
 
