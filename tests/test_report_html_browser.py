@@ -8,7 +8,6 @@ import csv
 import io
 import shutil
 import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -17,10 +16,9 @@ import pytest
 from evalkit.report.leaderboard import LeaderboardOptions, write_leaderboard
 from evalkit.report.published import load_published
 from evalkit.report.runs import find_runs
+from tests.report_fixtures.build_fixtures import GROUPS, HTML_MODEL, TASK_ORDER
 
 FIXTURES = Path(__file__).parent / "report_fixtures"
-sys.path.insert(0, str(FIXTURES))
-from build_fixtures import GROUPS, HTML_MODEL, TASK_ORDER  # noqa: E402
 
 BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
@@ -81,7 +79,7 @@ def render(page: Path, fragment: str, profile: Path) -> RenderedTables:
     """The DOM after the page's script ran, as headless Chromium dumps it."""
     url = page.resolve().as_uri() + fragment
     done = subprocess.run([BROWSER, *FLAGS, f"--user-data-dir={profile}", "--dump-dom", url],  # type: ignore[list-item]
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     parsed = RenderedTables()
     parsed.feed(done.stdout)

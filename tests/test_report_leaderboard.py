@@ -7,7 +7,6 @@ import csv
 import filecmp
 import io
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,16 +14,19 @@ import pytest
 from evalkit.cli import main as cli_main
 from evalkit.errors import ConfigError, EvalkitError
 from evalkit.report.build import collect_rows, overview_table
-from evalkit.report.leaderboard import LeaderboardOptions, build_tables, write_leaderboard
+from evalkit.report.leaderboard import (
+    LeaderboardOptions,
+    build_tables,
+    write_leaderboard,
+)
 from evalkit.report.published import load_published, model_key, parse_published
 from evalkit.report.runs import find_runs, load_run
 from evalkit.report.table import Cell, RowKind, TableRow, rank_columns
+from tests.report_fixtures.build_fixtures import GROUPS, HTML_MODEL, TASK_ORDER
 
 FIXTURES = Path(__file__).parent / "report_fixtures"
 RESULTS = FIXTURES / "results"
 GOLDEN = FIXTURES / "golden"
-sys.path.insert(0, str(FIXTURES))
-from build_fixtures import GROUPS, HTML_MODEL, TASK_ORDER  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ holding the labels it should (text stays text in evalkit's SVGs)."""
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,10 +13,9 @@ from evalkit.report.html_page import Figure, render_html
 from evalkit.report.leaderboard import LeaderboardOptions, write_leaderboard
 from evalkit.report.plots import plot_subtask_bars
 from evalkit.report.runs import find_runs
+from tests.report_fixtures.build_fixtures import GROUPS, SEED_DIMENSIONS, TASK_ORDER
 
 FIXTURES = Path(__file__).parent / "report_fixtures"
-sys.path.insert(0, str(FIXTURES))
-from build_fixtures import GROUPS, SEED_DIMENSIONS, TASK_ORDER  # noqa: E402
 
 pytest.importorskip("matplotlib")
 

@@ -17,8 +17,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
-from evalkit.report.importers import import_results  # noqa: E402
-from evalkit.results.files import atomic_write_json  # noqa: E402
+from evalkit.report.importers import import_results
+from evalkit.results.files import atomic_write_json
 
 HTML_MODEL = '<b>Evil</b> & <script>alert("x")</script> |pipe|'
 
