@@ -53,6 +53,7 @@ class RowData:
     finished: dict[str, str] = field(default_factory=dict)  # task -> when the run it came from finished
     origin: dict[str, Path] = field(default_factory=dict)  # task -> the run it came from
     citations: dict[Column, str] = field(default_factory=dict)  # published rows: where each number is from
+    remarks: dict[Column, str] = field(default_factory=dict)  # published rows: caveats about a number
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,10 @@ def collect_rows(runs: Sequence[Run], published: Sequence[PublishedEntry] = ()) 
         key = RowKey(entry.model, PUBLISHED_SOURCE, entry.protocol, entry.num_fewshot)
         row = by_key.setdefault(key, RowData(key))
         row.cells[Column(entry.task, entry.metric, entry.subtask)] = MetricValue(entry.value)
-        row.citations[Column(entry.task, entry.metric, entry.subtask)] = entry.source
+        column = Column(entry.task, entry.metric, entry.subtask)
+        row.citations[column] = entry.source
+        if entry.note:
+            row.remarks[column] = entry.note
     rows = list(by_key.values())
     rows += _differences(rows)
     rows.sort(key=lambda r: r.key.sort_key())
@@ -148,9 +152,12 @@ def make_table(name: str, title: str, columns: Sequence[Column], rows: Sequence[
             kind=kind,
             group=model_key(row.key.model),
         ))
-        cited = sorted({row.citations[c] for c in columns if c in row.citations})
-        if cited:
-            notes.append(f"published {row.key.model}: {'; '.join(cited)}")
+        for citation in sorted({row.citations[c] for c in columns if c in row.citations}):
+            notes.append(f"published {row.key.model}: {citation}")  # duplicates across rows dropped below
+        for column in columns:
+            if column in row.remarks:
+                notes.append(f"published {row.key.model} {column.task} {column.label if column.subtask else ''}"
+                             .rstrip() + f": {row.remarks[column]}")
     sources = {row.labels[1] for row in table_rows}
     if DIFFERENCE_SOURCE in sources:
         notes.append("difference: reproduced minus published; its CI is the reproduced number's 95% CI, shifted")

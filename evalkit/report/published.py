@@ -10,8 +10,9 @@ The file is a list of entries (or a mapping whose ``entries`` key holds that lis
       source: Qwen-VL paper (arXiv:2308.12966), Table 4
       num_fewshot: 0               # optional, default 0
       subtask: existence           # optional: a per-subtask number (MME subtasks, SEED dimensions)
+      note: test-dev, not val      # optional: shown under any table that shows the number
 
-Other keys (``note``, ``url``, ...) are kept out of the tables.
+Other keys are ignored.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class PublishedEntry:
     source: str
     num_fewshot: int = 0
     subtask: str | None = None
+    note: str | None = None
 
 
 def model_key(name: str) -> str:
@@ -65,11 +67,11 @@ def parse_published(data: Any, where: str) -> list[PublishedEntry]:
         shots = entry.get("num_fewshot", 0)
         if isinstance(shots, bool) or not isinstance(shots, int) or shots < 0:
             raise ConfigError(f"{here}: num_fewshot must be a whole number >= 0, got {shots!r}")
-        subtask = entry.get("subtask")
+        subtask, note = entry.get("subtask"), entry.get("note")
         out.append(PublishedEntry(
             model=str(entry["model"]), task=str(entry["task"]), protocol=str(entry["protocol"]),
             metric=str(entry["metric"]), value=float(value), source=str(entry["source"]), num_fewshot=shots,
-            subtask=str(subtask) if subtask is not None else None,
+            subtask=str(subtask) if subtask is not None else None, note=str(note) if note else None,
         ))
     return out
 
