@@ -71,8 +71,9 @@ def _judge(comparison: MetricComparison, max_drop: float | None) -> TaskVerdict:
     drop = -comparison.difference
     reasons = []
     if comparison.significant and comparison.difference < 0:
-        evidence = (f"p = {comparison.p_value:.4g}" if comparison.p_value is not None
-                    else "CI of the difference below zero")
+        shown = p_value(comparison.p_value)
+        evidence = ("CI of the difference below zero" if comparison.p_value is None
+                    else f"p {shown}" if shown.startswith("<") else f"p = {shown}")
         reasons.append(f"significant drop of {drop:.2f} ({evidence})")
     if max_drop is not None and drop > max_drop:
         reasons.append(f"dropped {drop:.2f} points, more than --max-drop {max_drop:g}")

@@ -14,11 +14,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parents[1]))
-
 from evalkit.report.importers import import_results
 from evalkit.results.files import atomic_write_json
+
+HERE = Path(__file__).resolve().parent
 
 HTML_MODEL = '<b>Evil</b> & <script>alert("x")</script> |pipe|'
 
