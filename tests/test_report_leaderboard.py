@@ -199,6 +199,9 @@ def test_results_errors_say_how_to_fix_them(tmp_path):
         load_run(tmp_path / "r")
     with pytest.raises(ConfigError, match="entry 1: missing source"):
         parse_published([{"model": "m", "task": "t", "protocol": "p", "metric": "m", "value": 1}], "f")
+    twice = {"model": "Qwen-VL", "task": "t", "protocol": "p", "metric": "m", "value": 1, "source": "s"}
+    with pytest.raises(ConfigError, match="entry 2: the same number as entry 1"):
+        parse_published([twice, {**twice, "model": "qwen-vl", "value": 2}], "f")
     with pytest.raises(ConfigError, match="value must be a number"):
         parse_published([{"model": "m", "task": "t", "protocol": "p", "metric": "m", "value": "x", "source": "s"}], "f")
 

@@ -91,8 +91,8 @@ def collect_rows(runs: Sequence[Run], published: Sequence[PublishedEntry] = ()) 
     for entry in published:
         key = RowKey(entry.model, PUBLISHED_SOURCE, entry.protocol, entry.num_fewshot)
         row = by_key.setdefault(key, RowData(key))
-        row.cells[Column(entry.task, entry.metric, entry.subtask)] = MetricValue(entry.value)
         column = Column(entry.task, entry.metric, entry.subtask)
+        row.cells[column] = MetricValue(entry.value)
         row.citations[column] = entry.source
         if entry.note:
             row.remarks[column] = entry.note

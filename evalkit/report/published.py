@@ -54,6 +54,7 @@ def parse_published(data: Any, where: str) -> list[PublishedEntry]:
         raise ConfigError(f"{where}: expected a list of entries (or a mapping with 'entries'), each with "
                           f"{', '.join(_REQUIRED)}")
     out = []
+    seen: dict[tuple[str, str, str, int, str, str | None], int] = {}
     for i, entry in enumerate(entries):
         here = f"{where}: entry {i + 1}"
         if not isinstance(entry, Mapping):
@@ -68,6 +69,12 @@ def parse_published(data: Any, where: str) -> list[PublishedEntry]:
         if isinstance(shots, bool) or not isinstance(shots, int) or shots < 0:
             raise ConfigError(f"{here}: num_fewshot must be a whole number >= 0, got {shots!r}")
         subtask, note = entry.get("subtask"), entry.get("note")
+        key = (model_key(str(entry["model"])), str(entry["task"]), str(entry["protocol"]), shots, str(entry["metric"]),
+               None if subtask is None else str(subtask))
+        if key in seen:
+            raise ConfigError(f"{here}: the same number as entry {seen[key] + 1} (model, task, protocol, num_fewshot, "
+                              f"metric, subtask); keep one of them")
+        seen[key] = i
         out.append(PublishedEntry(
             model=str(entry["model"]), task=str(entry["task"]), protocol=str(entry["protocol"]),
             metric=str(entry["metric"]), value=float(value), source=str(entry["source"]), num_fewshot=shots,
