@@ -74,8 +74,8 @@ def _template_prompt(spec, protocol, family: str) -> str:  # type: ignore[no-unt
 
     template = protocol.prompt_for(family).template
     images = tuple(LazyImage("{image}", b"") for _ in range(max(1, template.count("<image>"))))
-    options = ("{option_a}", "{option_b}") if spec.fields.options is not None else ()
     fields = protocol.fields or spec.fields
+    options = ("{option_a}", "{option_b}") if fields.options is not None else ()
     text = {name: "{" + name + "}" for name in fields.text}
     sample = Sample("{id}", 0, images, text, options, None)
     prompt = build_prompt(sample, protocol, family)
