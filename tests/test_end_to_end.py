@@ -69,7 +69,7 @@ def test_same_seed_gives_byte_identical_samples(tmp_path: Path, model_dir: Path)
 
 
 def test_killed_run_resumes_and_matches_uninterrupted(tmp_path: Path, model_dir: Path) -> None:
-    tasks, data = make_task(tmp_path, n_images=120, max_new_tokens=24)
+    tasks, data = make_task(tmp_path, n_images=60, max_new_tokens=12)
     args = ["run", "--tasks", "e2e_vqa", "--model", str(model_dir), "--data-dir", str(data), "--batch-size", "1",
             "--device", "cpu", "--quiet"]
     killed_out = tmp_path / "killed"
@@ -79,7 +79,7 @@ def test_killed_run_resumes_and_matches_uninterrupted(tmp_path: Path, model_dir:
     journal = None
     while time.monotonic() < deadline and proc.poll() is None:
         found = list(killed_out.glob("*/*/journal/e2e_vqa.jsonl"))
-        if found and found[0].read_bytes().count(b"\n") >= 20:
+        if found and found[0].read_bytes().count(b"\n") >= 10:
             journal = found[0]
             break
         time.sleep(0.005)
@@ -88,16 +88,18 @@ def test_killed_run_resumes_and_matches_uninterrupted(tmp_path: Path, model_dir:
     proc.wait(timeout=30)
     assert journal is not None
     done_before = journal.read_bytes().count(b"\n")  # complete lines; a torn tail is dropped on resume
-    assert 20 <= done_before < 240
+    assert 10 <= done_before < 120
 
     rerun = evalkit_cmd(*args, "--output-dir", str(killed_out), tasks_dir=tasks)
     assert rerun.returncode == 0, rerun.stderr
     run = run_dir_of(killed_out)
     counts = json.loads((run / "run.json").read_text())["counts"]["e2e_vqa"]
     assert counts["resumed"] == done_before
-    assert counts["evaluated"] == 240 - done_before  # the model saw only the unfinished samples
+    assert counts["evaluated"] == 120 - done_before  # the model saw only the unfinished samples
 
-    clean = evalkit_cmd(*args, "--output-dir", str(tmp_path / "clean"), tasks_dir=tasks)
+    # an uninterrupted run (at another batch size: answers do not depend on the batch)
+    clean_args = [a if a != "1" else "8" for a in args]  # the only "1" is the batch size
+    clean = evalkit_cmd(*clean_args, "--output-dir", str(tmp_path / "clean"), tasks_dir=tasks)
     assert clean.returncode == 0, clean.stderr
     clean_run = run_dir_of(tmp_path / "clean")
     assert (run / "samples" / "e2e_vqa.jsonl").read_bytes() == (clean_run / "samples" / "e2e_vqa.jsonl").read_bytes()

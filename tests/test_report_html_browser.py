@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -20,10 +21,24 @@ from tests.report_fixtures.build_fixtures import GROUPS, HTML_MODEL, TASK_ORDER
 
 FIXTURES = Path(__file__).parent / "report_fixtures"
 
-BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def find_or_install_browser() -> str | None:
+    """Debian's chromium; the test setup installs it when missing and it can (as root, with apt-get)."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is not None or not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("apt-get") is None:
+        return found
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-q"], capture_output=True, timeout=600, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], capture_output=True, timeout=900, env=env)
+    return shutil.which("chromium")
+
+
+BROWSER = find_or_install_browser()
 pytestmark = pytest.mark.skipif(
     BROWSER is None,
-    reason="Debian's chromium is not installed (as root: apt-get update && apt-get install -y chromium; .ci/run does this)",
+    reason="Debian's chromium is not installed and could not be installed here "
+    "(as root: apt-get update && apt-get install -y chromium)",
 )
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

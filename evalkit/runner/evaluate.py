@@ -97,9 +97,9 @@ def _run_batch(task: PreparedTask, model: Model, batch: list[Sample]) -> list[tu
         return [(out, None) for out in _call_model(task, model, batch)]
     except EvalkitError:
         raise
-    except Exception:
+    except Exception as exc:
         if len(batch) == 1:
-            raise
+            return [(None, f"model failed: {type(exc).__name__}: {exc}")]
     out: list[tuple[Any, str | None]] = []
     for sample in batch:
         try:
