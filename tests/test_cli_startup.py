@@ -45,3 +45,19 @@ def test_unknown_task_is_one_line_not_a_traceback() -> None:
     assert out.returncode == 2
     assert out.stderr.startswith("evalkit: error: unknown task 'no_such_task_x'")
     assert "Traceback" not in out.stderr
+
+
+def test_benchmark_without_data_offline_says_how_to_get_it_and_what_runs_offline(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import time
+
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
+    start = time.monotonic()
+    out = subprocess.run([sys.executable, "-m", "evalkit", "run", "--tasks", "mme,seedbench"],  # no --model: the default
+                         capture_output=True, text=True, timeout=120, env=env)
+    assert time.monotonic() - start < 30
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    line = out.stderr.strip()
+    assert "\n" not in line
+    assert "lmms-lab-encoder/MME is not cached and the machine is offline" in line
+    assert "--data-dir" in line and "synth_mme" in line and "synth_seed" in line

@@ -295,7 +295,8 @@ def load_hub(hub: HubSource, *, task: str, local_hint: LocalSource | None,
             errors.append(f"{dataset_id}: {type(exc).__name__}")
     state = "is not cached and the machine is offline" if not online else "could not be loaded"
     raise DataError(f"task {task!r}: dataset {hub.id} {state} ({'; '.join(errors)}); {hint}, or set HF_HOME "
-                    f"to a cache that holds it")
+                    f"to a cache that holds it. The bundled synthetic tasks (e.g. synth_mme, synth_seed; "
+                    f"evalkit run --tasks quickstart) run offline")
 
 
 def _load_hub_id(dataset_id: str, hub: HubSource, keep: tuple[str, set[str]] | None = None) -> RowSet:

@@ -11,7 +11,8 @@ from typing import Any
 
 from evalkit.errors import ConfigError, did_you_mean
 
-DEFAULT_SUITE = "quickstart"
+DEFAULT_SUITE = "quickstart"  # `evalkit run` with no tasks: configs/quickstart.yaml (offline)
+DEFAULT_MODEL = "qwen-vl-chat"  # `evalkit run --tasks ...` without --model
 
 
 @dataclass(frozen=True)

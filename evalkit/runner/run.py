@@ -8,14 +8,14 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from evalkit.errors import ConfigError, EvalkitError
+from evalkit.errors import EvalkitError
 from evalkit.judge import judge_task, open_judge
 from evalkit.models.base import Model, ReportsUsage
 from evalkit.results.aggregate import task_entry
 from evalkit.results.files import SCHEMA_VERSION, RunDir, atomic_write_json, atomic_write_jsonl, safe_name
 from evalkit.results.provenance import environment, now
 from evalkit.results.summary import summary_table
-from evalkit.runner.config import DEFAULT_SUITE, RunConfig, build_config
+from evalkit.runner.config import DEFAULT_MODEL, DEFAULT_SUITE, RunConfig, build_config
 from evalkit.runner.evaluate import TaskCounts, evaluate_task
 from evalkit.runner.journal import Journal
 from evalkit.runner.distributed import DistContext
@@ -54,7 +54,7 @@ def run(config: RunConfig | None = None, *, progress: bool = True, print_summary
         config = build_config({k: v for k, v in asdict(config).items() if v not in (None, (), {})},
                               f"{DEFAULT_SUITE}.yaml")
     if config.model is None and model is None:
-        raise ConfigError("no model given: pass --model NAME|PATH (evalkit list models)")
+        config = replace(config, model=DEFAULT_MODEL)  # documented: tasks without --model run on Qwen-VL-Chat
 
     from evalkit.runner.distributed import from_environment
 
