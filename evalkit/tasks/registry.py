@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.errors import ConfigError, did_you_mean
-from evalkit.tasks.spec import TaskSpec, parse_task
+from evalkit.tasks.parse import parse_task
+from evalkit.tasks.spec import TaskSpec
 
 _FILE_KEYS = frozenset({"defaults", "tasks"})
 
