@@ -107,7 +107,9 @@ def test_touchstone_scores_retries_exclusions_resume_and_cache(dialogue: Path, t
         assert (report["judged"], report["resumed"], report["incomplete"]) == (1, 3, 0)
         assert report["usage"]["cache_hits"] == 1 and report["usage"]["requests"] == 1
         # rescoring reads the judgements back from the journal, without the judge
-        assert rescore_run(second.run_dir)["tasks"]["judged_dialogue"]["metrics"] == entry["metrics"]
+        rescored = rescore_run(second.run_dir)["tasks"]["judged_dialogue"]
+        assert rescored["metrics"] == entry["metrics"]
+        assert rescored["judge"] == entry["judge"]  # rescoring keeps the judge's report
 
         # A fresh run folder (the model answers again) with the same cache: not one judge call.
         judge_before = len(server.requests("judge"))

@@ -13,7 +13,7 @@ from typing import Any
 from evalkit import __version__
 
 PACKAGES = ("torch", "torchvision", "transformers", "datasets", "pandas", "pycocoevalcap", "tiktoken", "pillow",
-            "numpy", "open_clip_torch", "safetensors")
+            "numpy", "open_clip_torch", "safetensors", "httpx")
 
 
 def package_versions() -> dict[str, str | None]:

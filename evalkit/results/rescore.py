@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ def rescore_run(root: Path) -> dict[str, Any]:
     info = run_dir.read_run()
     seed = int(info.get("seed", 0))
     scores: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "tasks": {}}
+    # the judge's report (identity, rounds asked and excluded) describes judging, which rescoring does not redo
+    previous = json.loads(run_dir.scores_json.read_text(encoding="utf-8")) if run_dir.scores_json.is_file() else {}
     for name, task_info in info.get("tasks", {}).items():
         spec = get_task(name)
         protocol = spec.protocol(task_info["protocol"])
@@ -35,5 +38,8 @@ def rescore_run(root: Path) -> dict[str, Any]:
         atomic_write_jsonl(run_dir.samples(name), records)
         scores["tasks"][name] = task_entry(spec, protocol, records, num_fewshot=int(task_info.get("num_fewshot", 0)),
                                            seed=seed)
+        judging = previous.get("tasks", {}).get(name, {}).get("judge")
+        if judging is not None:
+            scores["tasks"][name]["judge"] = judging
     atomic_write_json(run_dir.scores_json, scores)
     return scores
