@@ -1,0 +1,110 @@
+"""Training sequences from the synthetic train splits, built through the tasks' own prompts.
+
+A training example goes the way an evaluation sample goes: the generator's rows are turned into
+samples by the task's field mapping, the prompt is built from the task's protocol template for the
+``qwen-vl`` family and rendered by the Qwen-VL prompt code; only the answer is appended. So the
+model is trained on exactly the text it is evaluated on. The answer is:
+
+* a choice task: the protocol's continuation of the right letter (``" A"``), scored by likelihood;
+* a list of reference answers (VQA's ten, a caption's five): the most frequent, ties to the first;
+* a grounding target: Qwen-VL's ``(x1,y1),(x2,y2)</box>`` on the 0-1000 grid;
+* otherwise the target text.
+
+A generated answer ends with the stop token the prompt style expects: ``<|endoftext|>`` after a raw
+prompt, ``<|im_end|>`` after a ChatML turn.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from evalkit.data.samples import Sample, build_samples
+from evalkit.data.sources import RowSet
+from evalkit.errors import DataError
+from evalkit.models.qwen_vl.prompt import render_prompt
+from evalkit.models.qwen_vl.tokenizer import QwenTokenizer
+from evalkit.prompts.build import build_prompt
+from evalkit.tasks.spec import LETTERS, ProtocolSpec, TaskSpec
+
+if TYPE_CHECKING:  # pragma: no cover
+    from PIL.Image import Image
+
+    from evalkit.synth import Example
+
+FAMILY = "qwen-vl"
+
+
+@dataclass(frozen=True)
+class TrainingSequence:
+    """Prompt ids followed by answer ids; the loss covers ``ids[answer_start:]``."""
+
+    task: str
+    ids: tuple[int, ...]
+    answer_start: int
+    images: tuple["Image", ...]
+
+
+def _image_bytes(cell: Any) -> Any:
+    if isinstance(cell, dict) and cell.get("bytes"):
+        return cell["bytes"]
+    raise DataError(f"a synthetic row's image cell must hold PNG bytes, got {type(cell).__name__}")
+
+
+def samples_of(spec: TaskSpec, protocol: ProtocolSpec, examples: Iterable["Example"]) -> list[Sample]:
+    """The task's samples for generated examples, by its own field mapping (as the loader builds them)."""
+    rows = [row for example in examples for row in example.with_image()]
+    rowset = RowSet(rows, _image_bytes, f"{spec.name} (train split)")
+    return build_samples(rowset, protocol.fields or spec.fields, task=spec.name, explode=spec.explode)
+
+
+def answer_text(sample: Sample, protocol: ProtocolSpec) -> str:
+    """The text the model should produce (or, for a choice task, the continuation to make likely)."""
+    target = sample.target
+    if protocol.output == "choice":
+        letter = str(target).strip()
+        if letter not in LETTERS[: len(sample.options)]:
+            raise DataError(f"sample {sample.id!r}: choice target {target!r} is not one of its option letters")
+        return protocol.continuation.replace("{letter}", letter)
+    if isinstance(target, dict) and "bbox" in target:
+        return qwen_box(target["bbox"], float(target["width"]), float(target["height"]))
+    if isinstance(target, (list, tuple)):
+        if not target:
+            raise DataError(f"sample {sample.id!r} has an empty list of answers")
+        return str(Counter(str(t) for t in target).most_common(1)[0][0])
+    if target is None:
+        raise DataError(f"sample {sample.id!r} has no target to train on")
+    return str(target)
+
+
+def qwen_box(bbox: Any, width: float, height: float) -> str:
+    """``(x1,y1),(x2,y2)</box>``: pixel corners on Qwen-VL's 0-1000 grid, as its training data writes them."""
+    x1, y1, x2, y2 = (float(v) for v in bbox)
+    grid = [round(x1 / width * 1000), round(y1 / height * 1000), round(x2 / width * 1000), round(y2 / height * 1000)]
+    g = [min(1000, max(0, v)) for v in grid]
+    return f"({g[0]},{g[1]}),({g[2]},{g[3]})</box>"
+
+
+def training_sequences(
+    spec: TaskSpec, protocol: ProtocolSpec, tokenizer: QwenTokenizer, examples: Iterable["Example"]
+) -> list[TrainingSequence]:
+    """One sequence per sample of the generated examples."""
+    out = []
+    prompt_spec = protocol.prompt_for(FAMILY)
+    for sample in samples_of(spec, protocol, examples):
+        prompt = build_prompt(sample, protocol, FAMILY)
+        rendered = render_prompt(prompt, tokenizer)
+        answer = answer_text(sample, protocol)
+        if protocol.output == "choice":
+            answer_ids = tokenizer.encode(answer)
+        else:
+            if prompt_spec.style == "raw" and rendered.text and not rendered.text[-1].isspace() \
+                    and not rendered.text.endswith(">"):
+                answer = " " + answer
+            end = tokenizer.eod_id if prompt_spec.style == "raw" else tokenizer.im_end_id
+            answer_ids = tokenizer.encode(answer) + [end]
+        images = tuple(image.load() for image in rendered.images)
+        out.append(TrainingSequence(spec.name, rendered.ids + tuple(answer_ids), len(rendered.ids), images))
+    return out

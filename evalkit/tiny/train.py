@@ -1,0 +1,207 @@
+"""Train ``qwen-vl-tiny`` on the synthetic train splits: ``python -m evalkit.tiny.train --work-dir DIR``.
+
+The run is reproducible from ``--seed``: the vocabulary, the initial weights and every batch are
+drawn from it, so the same seed and steps give the same weights on the same machine. The state is
+saved every ``--save-minutes`` (and exported in the official layout to ``DIR/model``); ``--resume``
+continues from it, also with a larger ``--steps`` (the cosine schedule is stretched to the new end).
+``--export`` copies the final model to a folder (the bundled one is ``evalkit/_models/qwen-vl-tiny``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from evalkit.models.qwen_vl.config import QwenVLConfig
+from evalkit.models.qwen_vl.network import QwenVLNetwork
+from evalkit.models.qwen_vl.prompt import render_prompt_text
+from evalkit.models.qwen_vl.tokenizer import QwenTokenizer
+from evalkit.prompts.build import build_prompt
+from evalkit.synth import generate_examples
+from evalkit.tasks.registry import get_task
+from evalkit.tiny.architecture import TinyArchitecture
+from evalkit.tiny.batches import Batch, BatchStream, Curriculum
+from evalkit.tiny.checkpoint import export_checkpoint, load_state, save_state
+from evalkit.tiny.initialization import initialize
+from evalkit.tiny.sequences import FAMILY, answer_text, samples_of
+from evalkit.tiny.vocabulary import mergeable_ranks, train_bpe, write_tiktoken
+
+DEFAULT_MIX = {
+    "synth_mme": 0.25, "synth_vqa": 0.20, "synth_seed": 0.20, "synth_refcoco": 0.10, "synth_ocrvqa": 0.10,
+    "synth_caption": 0.10, "synth_dialogue": 0.05,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    work_dir: Path
+    steps: int = 800
+    batch_size: int = 16
+    micro_batch: int = 16  # sequences of similar length computed together
+    lr: float = 5e-4
+    warmup: int = 50
+    min_lr_ratio: float = 0.1
+    weight_decay: float = 0.05
+    seed: int = 0
+    bf16: bool = True
+    threads: int = 2
+    save_minutes: float = 5.0
+    vocab_examples: int = 200  # train examples per task that the BPE merges are learned from
+    vocab_merges: int = 1000
+    mix: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MIX))
+
+
+def build_vocabulary(settings: TrainSettings, path: Path) -> None:
+    """Learn BPE merges from the prompts and answers of train examples (a stream apart from training's)."""
+    texts: list[str] = []
+    for task in settings.mix:
+        spec = get_task(task)
+        protocol = spec.protocol("qwen-vl")
+        examples = generate_examples(task, "train", settings.vocab_examples, settings.seed + 1_000_003)
+        for sample in samples_of(spec, protocol, examples):
+            texts.append(render_prompt_text(build_prompt(sample, protocol, FAMILY)))
+            texts.append(" " + answer_text(sample, protocol))
+    write_tiktoken(mergeable_ranks(train_bpe(texts, settings.vocab_merges)), path)
+
+
+def learning_rate(settings: TrainSettings, step: int) -> float:
+    if step < settings.warmup:
+        return settings.lr * (step + 1) / settings.warmup
+    progress = min(1.0, (step - settings.warmup) / max(1, settings.steps - settings.warmup))
+    floor = settings.min_lr_ratio
+    return settings.lr * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def sequence_losses(network: QwenVLNetwork, batch: Batch, bf16: bool) -> torch.Tensor:
+    """Each sequence's mean answer-token loss."""
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        cache = network.new_cache(batch.valid, batch.ids.size(1), "per-sample")
+        features = network.encode_images(batch.pixels)
+        hidden = network(batch.ids, cache, valid=batch.valid, image_features=features)
+    scored = batch.targets != -100
+    logits = network.logits(hidden[:, :-1][scored].float())
+    token_loss = F.cross_entropy(logits, batch.targets[scored], reduction="none")
+    rows = scored.nonzero()[:, 0]
+    return torch.zeros(batch.ids.size(0)).index_add_(0, rows, token_loss) / scored.sum(1).clamp(min=1)
+
+
+def train(settings: TrainSettings, export: Path | None = None, resume: bool = False) -> Path:
+    torch.set_num_threads(settings.threads)
+    work = settings.work_dir
+    work.mkdir(parents=True, exist_ok=True)
+    vocab = work / "qwen.tiktoken"
+    if not vocab.is_file():
+        build_vocabulary(settings, vocab)
+    tokenizer = QwenTokenizer.from_file(vocab)
+    architecture = TinyArchitecture()
+    config = QwenVLConfig.from_dict(architecture.config_json(tokenizer))
+    network = QwenVLNetwork(config)
+    initialize(network, settings.seed)
+    decay = [p for n, p in network.named_parameters() if p.requires_grad and p.dim() >= 2]
+    no_decay = [p for n, p in network.named_parameters() if p.requires_grad and p.dim() < 2]
+    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": settings.weight_decay},
+                                   {"params": no_decay, "weight_decay": 0.0}], lr=settings.lr, betas=(0.9, 0.98))
+    start = 0
+    if resume:
+        start = int(load_state(work, network, optimizer)["step"])
+    stream = BatchStream(settings.mix, tokenizer, settings.seed, settings.batch_size, settings.steps, Curriculum(),
+                         architecture.image_size)
+    n_params = sum(p.numel() for p in network.parameters())
+    log = open(work / "train.log", "a", encoding="utf-8")
+    _log(log, {"event": "start", "step": start, "parameters": n_params, "settings": _jsonable(settings)})
+    last_save = time.monotonic()
+    running: dict[str, list[float]] = defaultdict(list)
+    began = time.monotonic()
+    network.train()
+    for step in range(start, settings.steps):
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(settings, step)
+        optimizer.zero_grad(set_to_none=True)
+        total = 0.0
+        for batch in stream.batches(step, settings.micro_batch):
+            losses = sequence_losses(network, batch, settings.bf16)
+            (losses.sum() / settings.batch_size).backward()
+            total += float(losses.detach().sum()) / settings.batch_size
+            for task, value in zip(batch.tasks, losses.detach().tolist()):
+                running[task].append(value)
+        torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
+        optimizer.step()
+        if (step + 1) % 20 == 0:
+            elapsed = time.monotonic() - began
+            _log(log, {"step": step + 1, "lr": round(learning_rate(settings, step), 7), "loss": round(total, 4),
+                       "elapsed_s": round(elapsed), "by_task": {t: round(sum(v) / len(v), 4) for t, v in running.items()}})
+            running.clear()
+        if time.monotonic() - last_save > settings.save_minutes * 60 or step + 1 == settings.steps:
+            _save(work, network, optimizer, step + 1, settings, architecture, tokenizer, vocab)
+            last_save = time.monotonic()
+    if start >= settings.steps:
+        _save(work, network, optimizer, start, settings, architecture, tokenizer, vocab)
+    if export is not None:
+        network.eval()
+        export_checkpoint(export, network, architecture, tokenizer, vocab, _provenance(settings, settings.steps))
+    _log(log, {"event": "done", "step": settings.steps})
+    return work / "model"
+
+
+def _save(work: Path, network: QwenVLNetwork, optimizer: torch.optim.Optimizer, step: int, settings: TrainSettings,
+          architecture: TinyArchitecture, tokenizer: QwenTokenizer, vocab: Path) -> None:
+    save_state(work, network, optimizer, {"step": step, "settings": _jsonable(settings)})
+    export_checkpoint(work / "model", network, architecture, tokenizer, vocab, _provenance(settings, step))
+
+
+def _provenance(settings: TrainSettings, step: int) -> dict[str, object]:
+    recorded = {k: v for k, v in _jsonable(settings).items() if k not in ("work_dir", "threads", "save_minutes")}
+    return {"steps_done": step, "command": "python -m evalkit.tiny.train", "settings": recorded}
+
+
+def _jsonable(settings: TrainSettings) -> dict[str, object]:
+    return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(settings).items()}
+
+
+def _log(handle: object, record: dict[str, object]) -> None:
+    line = json.dumps(record)
+    print(line, flush=True)
+    handle.write(line + "\n")  # type: ignore[attr-defined]
+    handle.flush()  # type: ignore[attr-defined]
+
+
+def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | None, bool]:
+    defaults = TrainSettings(work_dir=Path("."))
+    parser = argparse.ArgumentParser(prog="python -m evalkit.tiny.train", description=__doc__.split("\n")[0])
+    parser.add_argument("--work-dir", type=Path, required=True, help="training state, log and exported model")
+    parser.add_argument("--steps", type=int, default=defaults.steps)
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    parser.add_argument("--lr", type=float, default=defaults.lr)
+    parser.add_argument("--warmup", type=int, default=defaults.warmup)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--threads", type=int, default=defaults.threads)
+    parser.add_argument("--save-minutes", type=float, default=defaults.save_minutes)
+    parser.add_argument("--fp32", action="store_true", help="train without bf16 autocast")
+    parser.add_argument("--resume", action="store_true", help="continue from the state in --work-dir")
+    parser.add_argument("--export", type=Path, help="also write the final model to this folder")
+    args = parser.parse_args(argv)
+    if args.steps <= 0 or args.batch_size <= 0 or args.lr <= 0:
+        parser.error("--steps, --batch-size and --lr must be positive")
+    settings = TrainSettings(work_dir=args.work_dir, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+                             warmup=args.warmup, seed=args.seed, bf16=not args.fp32, threads=args.threads,
+                             save_minutes=args.save_minutes)
+    return settings, args.export, args.resume
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings, export, resume = parse_args(argv)
+    train(settings, export, resume)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

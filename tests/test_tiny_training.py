@@ -1,0 +1,73 @@
+"""The training script: reproducible from its seed, resumable to the same weights, exported loadable."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from evalkit.models.qwen_vl import load
+from evalkit.tiny.train import TrainSettings, learning_rate, parse_args, train
+
+TINY_MIX = {"synth_vqa": 1.0, "synth_seed": 1.0, "synth_mme": 1.0}
+
+
+def settings(work: Path, steps: int) -> TrainSettings:
+    return TrainSettings(work_dir=work, steps=steps, batch_size=3, micro_batch=2, warmup=10, vocab_examples=3,
+                         vocab_merges=200, save_minutes=1000.0, mix=dict(TINY_MIX))
+
+
+def weights(work: Path) -> dict[str, torch.Tensor]:
+    return load_file(str(work / "model" / "model.safetensors"))
+
+
+@pytest.fixture(scope="module")
+def two_steps(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("train-a")
+    train(settings(work, 2))
+    return work
+
+
+def test_same_seed_same_weights_and_resume_continues_exactly(two_steps: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    train(settings(again, 2))
+    resumed = tmp_path / "resumed"
+    train(settings(resumed, 1))
+    train(settings(resumed, 2), resume=True)
+    reference = weights(two_steps)
+    for other in (weights(again), weights(resumed)):
+        assert other.keys() == reference.keys()
+        assert all(torch.equal(other[k], reference[k]) for k in reference)
+    other_seed = tmp_path / "seed1"
+    train(replace(settings(other_seed, 2), seed=1))
+    key = "transformer.visual.conv1.weight"
+    assert not torch.equal(weights(other_seed)[key], reference[key])
+
+
+def test_training_changes_the_weights_and_the_export_loads_as_qwen_vl(two_steps: Path, tmp_path: Path) -> None:
+    start = tmp_path / "start"
+    train(settings(start, 0))
+    before, after = weights(start), weights(two_steps)
+    assert not torch.equal(before["transformer.visual.conv1.weight"], after["transformer.visual.conv1.weight"])
+    assert torch.equal(before["transformer.visual.attn_pool.pos_embed"], after["transformer.visual.attn_pool.pos_embed"])
+    model = load(str(two_steps / "model"), device="cpu")
+    assert model.identity().backend == "qwen-vl"
+    assert model.network.config.image_start_id == model.tokenizer.img_start_id
+    assert model.defaults.eos_token_id == model.tokenizer.eod_id
+
+
+def test_learning_rate_warms_up_then_decays_to_the_floor() -> None:
+    s = TrainSettings(work_dir=Path("."), steps=100, lr=1e-3, warmup=10, min_lr_ratio=0.1)
+    assert learning_rate(s, 0) == pytest.approx(1e-4)
+    assert learning_rate(s, 9) == pytest.approx(1e-3)
+    assert learning_rate(s, 100) == pytest.approx(1e-4)
+    assert 1e-4 < learning_rate(s, 99) < 1.01e-4
+    assert learning_rate(s, 40) > learning_rate(s, 60)
+
+
+def test_arguments_are_validated() -> None:
+    with pytest.raises(SystemExit):
+        parse_args(["--work-dir", "x", "--steps", "0"])
