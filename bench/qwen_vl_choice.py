@@ -11,7 +11,7 @@ Prints wall time per method, the ratios and whether all methods pick the same op
 from __future__ import annotations
 
 import torch
-from qwen_vl_common import model_from_args, synthetic_image, timed
+from qwen_vl_common import best_of, model_from_args, preload, synthetic_image
 
 from evalkit.models.base import LoglikelihoodRequest
 from evalkit.models.qwen_vl.generation import left_pad
@@ -76,11 +76,15 @@ def per_option_forward(model, requests: list[LoglikelihoodRequest], all_logits: 
 def main() -> None:
     model, args = model_from_args(__doc__.splitlines()[0])
     requests = make_requests(args.samples)
-    shared_prompt(model, requests[:BATCH])  # warm-up
-    per_option_forward(model, requests[:BATCH], True)
-    shared, t_shared = timed(lambda: shared_prompt(model, requests))
-    official, t_official = timed(lambda: per_option_forward(model, requests, True))
-    scored_only, t_scored_only = timed(lambda: per_option_forward(model, requests, False))
+    preload([image for r in requests for image in r.prompt.images])
+    timings = best_of(args.rounds, {
+        "shared": lambda: shared_prompt(model, requests),
+        "official": lambda: per_option_forward(model, requests, True),
+        "scored_only": lambda: per_option_forward(model, requests, False),
+    })
+    (shared, t_shared), (official, t_official), (scored_only, t_scored_only) = (
+        timings["shared"], timings["official"], timings["scored_only"]
+    )
     n = len(requests)
     print(f"model: {model.identity().name} ({model.identity().dtype}, {model.network.device})  questions: {n}  options: 4")
     print(f"shared prompt (evalkit)            {t_shared:8.3f} s  {n / t_shared:8.2f} questions/s")

@@ -27,6 +27,7 @@ def model_from_args(description: str) -> tuple[Any, argparse.Namespace]:
     parser.add_argument("--model", help="checkpoint folder or hub id (default: build the tiny random checkpoint)")
     parser.add_argument("--model-args", default="", help="k=v,... e.g. device=cuda,dtype=bf16")
     parser.add_argument("--samples", type=int, default=16, help="how many prompts to run")
+    parser.add_argument("--rounds", type=int, default=2, help="timing rounds; the fastest of each method counts")
     args = parser.parse_args()
     from evalkit.models.qwen_vl import load
     from evalkit.runner.config import parse_kv
@@ -55,7 +56,20 @@ def synthetic_image(index: int) -> Any:
     return LazyImage(f"bench/{index:05d}.png", buffer.getvalue())
 
 
-def timed(fn: Callable[[], T]) -> tuple[T, float]:
-    start = time.perf_counter()
-    result = fn()
-    return result, time.perf_counter() - start
+def best_of(rounds: int, methods: dict[str, Callable[[], T]]) -> dict[str, tuple[T, float]]:
+    """Run the methods in turn, ``rounds`` times, and keep each one's fastest time (a shared machine is noisy)."""
+    best: dict[str, tuple[T, float]] = {}
+    for _ in range(rounds):
+        for name, fn in methods.items():
+            start = time.perf_counter()
+            result = fn()
+            elapsed = time.perf_counter() - start
+            if name not in best or elapsed < best[name][1]:
+                best[name] = (result, elapsed)
+    return best
+
+
+def preload(images: list[Any]) -> None:
+    """Decode every image up front: in a run the data loader does this off the model's critical path."""
+    for image in images:
+        image.load()

@@ -7,7 +7,7 @@ both throughputs, their ratio, and whether every answer is identical across the 
 
 from __future__ import annotations
 
-from qwen_vl_common import model_from_args, synthetic_image, timed
+from qwen_vl_common import best_of, model_from_args, preload, synthetic_image
 
 from evalkit.models.base import GenerateRequest, GenerationSettings
 from evalkit.prompts.types import ImagePart, Prompt, TextPart, Turn
@@ -41,9 +41,9 @@ def run(model, requests: list[GenerateRequest], batch: int) -> list[str]:  # typ
 def main() -> None:
     model, args = model_from_args(__doc__.splitlines()[0])
     requests = make_requests(args.samples, max_new_tokens=16)
-    run(model, requests[:2], 2)  # warm-up
-    one, t_one = timed(lambda: run(model, requests, 1))
-    eight, t_eight = timed(lambda: run(model, requests, 8))
+    preload([image for r in requests for image in r.prompt.images])
+    timings = best_of(args.rounds, {"one": lambda: run(model, requests, 1), "eight": lambda: run(model, requests, 8)})
+    (one, t_one), (eight, t_eight) = timings["one"], timings["eight"]
     n = len(requests)
     print(f"model: {model.identity().name} ({model.identity().dtype}, {model.network.device})  prompts: {n}  max_new_tokens: 16")
     print(f"batch 1  {t_one:8.3f} s  {n / t_one:8.2f} samples/s")
