@@ -12,8 +12,30 @@
 * ``adapter`` and ``loader``: the evalkit ``Model`` and ``load``.
 """
 
-from evalkit.models.qwen_vl.adapter import QwenVL
-from evalkit.models.qwen_vl.loader import load
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from evalkit.models.qwen_vl.prompt import RenderedPrompt, official_chat_response, render_prompt, render_prompt_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    from evalkit.models.qwen_vl.adapter import QwenVL
+
+
+def load(source: str, **model_args: Any) -> "QwenVL":
+    """Load a checkpoint folder or hub id; ``model_args``: ``device``, ``dtype``, ``rope_positions``."""
+    from evalkit.models.qwen_vl.loader import load as _load
+
+    return _load(source, **model_args)
+
+
+def __getattr__(name: str) -> Any:
+    # Rendering prompts (``evalkit describe``) needs no torch; the model class imports it on first use.
+    if name == "QwenVL":
+        from evalkit.models.qwen_vl.adapter import QwenVL
+
+        return QwenVL
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["QwenVL", "RenderedPrompt", "load", "official_chat_response", "render_prompt", "render_prompt_text"]
