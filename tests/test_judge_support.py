@@ -32,22 +32,6 @@ tasks:
         scorer: judged
         aggregation: touchstone
         primary_metric: score
-  - name: judged_synth_dialogue
-    source:
-      local: {format: parquet, path: synth/synth_dialogue/test.parquet, bundled: true}
-    fields:
-      id: index
-      image: image
-      text: {question: question}
-      target: gpt4_ha_answer
-      meta: {question: question, human_annotation: human_annotation, category: category}
-    protocols:
-      standard:
-        prompt: {template: "<images>{question}", style: chat}
-        generation: {max_new_tokens: 64}
-        scorer: judged
-        aggregation: touchstone
-        primary_metric: score
 """
 
 MODEL_MARK = "MODEL says:"

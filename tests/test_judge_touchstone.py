@@ -163,10 +163,11 @@ def test_the_bundled_synthetic_dialogue_is_judged_the_same_way(dialogue: Path, t
         return Reply("3 9")
 
     with FakeOpenAIServer(serve(judge)) as server:
-        result = run(tasks="judged_synth_dialogue", model="openai:answerer", model_args=f"base_url={server.url}",
+        result = run(tasks="synth_dialogue_judged", protocol="standard", model="openai:answerer",
+                     model_args=f"base_url={server.url}",
                      judge="openai:judge", judge_args=f"base_url={server.url}", output_dir=str(tmp_path / "out"),
                      limit=3, progress=False)
-    entry = result.scores["tasks"]["judged_synth_dialogue"]
+    entry = result.scores["tasks"]["synth_dialogue_judged"]
     assert entry["n"] == 3 and entry["metrics"]["score"]["value"] == 600.0  # 9 (round 1) and 3 (round 2)
     assert len(descriptions) == 6 and all(d.startswith("The picture is 64 by 64 pixels") for d in descriptions)
     assert set(entry["subtasks"]) <= {"basic description", "recognition", "comprehension", "storytelling"}
