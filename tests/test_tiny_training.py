@@ -71,3 +71,12 @@ def test_learning_rate_warms_up_then_decays_to_the_floor() -> None:
 def test_arguments_are_validated() -> None:
     with pytest.raises(SystemExit):
         parse_args(["--work-dir", "x", "--steps", "0"])
+
+
+def test_stop_at_ends_early_and_a_resume_finishes_the_same_run(two_steps: Path, tmp_path: Path) -> None:
+    work = tmp_path / "stopped"
+    train(settings(work, 2), stop_at=1)
+    assert '"steps_done": 1' in (work / "model" / "config.json").read_text()
+    train(settings(work, 2), resume=True)
+    reference = weights(two_steps)
+    assert all(torch.equal(weights(work)[k], reference[k]) for k in reference)

@@ -4,6 +4,8 @@ The run is reproducible from ``--seed``: the vocabulary, the initial weights and
 drawn from it, so the same seed and steps give the same weights on the same machine. The state is
 saved every ``--save-minutes`` (and exported in the official layout to ``DIR/model``); ``--resume``
 continues from it, also with a larger ``--steps`` (the cosine schedule is stretched to the new end).
+``--stop-at`` ends a run early at a given step without changing its schedule (to reproduce a
+checkpoint saved part-way).
 ``--export`` copies the final model to a folder (the bundled one is ``evalkit/_models/qwen-vl-tiny``).
 """
 
@@ -94,7 +96,8 @@ def sequence_losses(network: QwenVLNetwork, batch: Batch, bf16: bool) -> torch.T
     return torch.zeros(batch.ids.size(0)).index_add_(0, rows, token_loss) / scored.sum(1).clamp(min=1)
 
 
-def train(settings: TrainSettings, export: Path | None = None, resume: bool = False) -> Path:
+def train(settings: TrainSettings, export: Path | None = None, resume: bool = False,
+          stop_at: int | None = None) -> Path:
     torch.set_num_threads(settings.threads)
     work = settings.work_dir
     work.mkdir(parents=True, exist_ok=True)
@@ -122,7 +125,8 @@ def train(settings: TrainSettings, export: Path | None = None, resume: bool = Fa
     running: dict[str, list[float]] = defaultdict(list)
     began = time.monotonic()
     network.train()
-    for step in range(start, settings.steps):
+    end = settings.steps if stop_at is None else min(stop_at, settings.steps)
+    for step in range(start, end):
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(settings, step)
         optimizer.zero_grad(set_to_none=True)
@@ -140,15 +144,15 @@ def train(settings: TrainSettings, export: Path | None = None, resume: bool = Fa
             _log(log, {"step": step + 1, "lr": round(learning_rate(settings, step), 7), "loss": round(total, 4),
                        "elapsed_s": round(elapsed), "by_task": {t: round(sum(v) / len(v), 4) for t, v in running.items()}})
             running.clear()
-        if time.monotonic() - last_save > settings.save_minutes * 60 or step + 1 == settings.steps:
+        if time.monotonic() - last_save > settings.save_minutes * 60 or step + 1 == end:
             _save(work, network, optimizer, step + 1, settings, architecture, tokenizer, vocab)
             last_save = time.monotonic()
-    if start >= settings.steps:
+    if start >= end:
         _save(work, network, optimizer, start, settings, architecture, tokenizer, vocab)
     if export is not None:
         network.eval()
-        export_checkpoint(export, network, architecture, tokenizer, vocab, _provenance(settings, settings.steps))
-    _log(log, {"event": "done", "step": settings.steps})
+        export_checkpoint(export, network, architecture, tokenizer, vocab, _provenance(settings, max(start, end)))
+    _log(log, {"event": "done", "step": max(start, end)})
     return work / "model"
 
 
@@ -174,7 +178,7 @@ def _log(handle: object, record: dict[str, object]) -> None:
     handle.flush()  # type: ignore[attr-defined]
 
 
-def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | None, bool]:
+def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | None, bool, int | None]:
     defaults = TrainSettings(work_dir=Path("."))
     parser = argparse.ArgumentParser(prog="python -m evalkit.tiny.train", description=__doc__.split("\n")[0])
     parser.add_argument("--work-dir", type=Path, required=True, help="training state, log and exported model")
@@ -187,19 +191,22 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
     parser.add_argument("--save-minutes", type=float, default=defaults.save_minutes)
     parser.add_argument("--fp32", action="store_true", help="train without bf16 autocast")
     parser.add_argument("--resume", action="store_true", help="continue from the state in --work-dir")
+    parser.add_argument("--stop-at", type=int, help="stop after this step (the schedule still ends at --steps)")
     parser.add_argument("--export", type=Path, help="also write the final model to this folder")
     args = parser.parse_args(argv)
     if args.steps <= 0 or args.batch_size <= 0 or args.lr <= 0:
         parser.error("--steps, --batch-size and --lr must be positive")
+    if args.stop_at is not None and args.stop_at <= 0:
+        parser.error("--stop-at must be a positive step number")
     settings = TrainSettings(work_dir=args.work_dir, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                              warmup=args.warmup, seed=args.seed, bf16=not args.fp32, threads=args.threads,
                              save_minutes=args.save_minutes)
-    return settings, args.export, args.resume
+    return settings, args.export, args.resume, args.stop_at
 
 
 def main(argv: list[str] | None = None) -> int:
-    settings, export, resume = parse_args(argv)
-    train(settings, export, resume)
+    settings, export, resume, stop_at = parse_args(argv)
+    train(settings, export, resume, stop_at)
     return 0
 
 
