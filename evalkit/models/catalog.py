@@ -34,3 +34,11 @@ register_model(
         description="Qwen2.5-VL-3B-Instruct through the Hugging Face adapter",
     )
 )
+register_model(
+    ModelEntry(
+        name="qwen-vl-tiny",
+        loader="evalkit.tiny.bundled:load",
+        source="_models/qwen-vl-tiny",
+        description="a 1.6M-parameter Qwen-VL trained on the synthetic benchmarks, bundled (offline, CPU)",
+    )
+)
