@@ -80,3 +80,14 @@ def test_stop_at_ends_early_and_a_resume_finishes_the_same_run(two_steps: Path, 
     train(settings(work, 2), resume=True)
     reference = weights(two_steps)
     assert all(torch.equal(weights(work)[k], reference[k]) for k in reference)
+
+
+def test_init_from_an_export_continues_from_its_weights_and_step(two_steps: Path, tmp_path: Path) -> None:
+    work = tmp_path / "continued"
+    train(settings(work, 2), init_from=two_steps / "model")
+    # Already at step 2 of 2: nothing is trained, the exported weights are the source's.
+    reference = weights(two_steps)
+    assert all(torch.equal(weights(work)[k], reference[k]) for k in reference)
+    train(settings(work, 3), init_from=two_steps / "model")
+    assert '"steps_done": 3' in (work / "model" / "config.json").read_text()
+    assert not torch.equal(weights(work)["lm_head.weight"], reference["lm_head.weight"])

@@ -5,7 +5,9 @@ drawn from it, so the same seed and steps give the same weights on the same mach
 saved every ``--save-minutes`` (and exported in the official layout to ``DIR/model``); ``--resume``
 continues from it, also with a larger ``--steps`` (the cosine schedule is stretched to the new end).
 ``--stop-at`` ends a run early at a given step without changing its schedule (to reproduce a
-checkpoint saved part-way).
+checkpoint saved part-way). ``--init-from FOLDER`` continues from an exported checkpoint (e.g. the
+bundled one) when the training state is not at hand: its weights, vocabulary and step are taken,
+the optimizer moments start afresh.
 ``--export`` copies the final model to a folder (the bundled one is ``evalkit/_models/qwen-vl-tiny``).
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import shutil
 import sys
 import time
 from collections import defaultdict
@@ -22,6 +25,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from safetensors.torch import load_file
 
 from evalkit.models.qwen_vl.config import QwenVLConfig
 from evalkit.models.qwen_vl.network import QwenVLNetwork
@@ -97,11 +101,13 @@ def sequence_losses(network: QwenVLNetwork, batch: Batch, bf16: bool) -> torch.T
 
 
 def train(settings: TrainSettings, export: Path | None = None, resume: bool = False,
-          stop_at: int | None = None) -> Path:
+          stop_at: int | None = None, init_from: Path | None = None) -> Path:
     torch.set_num_threads(settings.threads)
     work = settings.work_dir
     work.mkdir(parents=True, exist_ok=True)
     vocab = work / "qwen.tiktoken"
+    if init_from is not None and not vocab.is_file():
+        shutil.copyfile(init_from / "qwen.tiktoken", vocab)
     if not vocab.is_file():
         build_vocabulary(settings, vocab)
     tokenizer = QwenTokenizer.from_file(vocab)
@@ -116,6 +122,10 @@ def train(settings: TrainSettings, export: Path | None = None, resume: bool = Fa
     start = 0
     if resume:
         start = int(load_state(work, network, optimizer)["step"])
+    elif init_from is not None:
+        network.load_state_dict(load_file(str(init_from / "model.safetensors")))
+        config_json = json.loads((init_from / "config.json").read_text(encoding="utf-8"))
+        start = int(config_json.get("evalkit_training", {}).get("steps_done", 0))
     stream = BatchStream(settings.mix, tokenizer, settings.seed, settings.batch_size, settings.steps, Curriculum(),
                          architecture.image_size)
     n_params = sum(p.numel() for p in network.parameters())
@@ -178,7 +188,7 @@ def _log(handle: object, record: dict[str, object]) -> None:
     handle.flush()  # type: ignore[attr-defined]
 
 
-def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | None, bool, int | None]:
+def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | None, bool, int | None, Path | None]:
     defaults = TrainSettings(work_dir=Path("."))
     parser = argparse.ArgumentParser(prog="python -m evalkit.tiny.train", description=__doc__.split("\n")[0])
     parser.add_argument("--work-dir", type=Path, required=True, help="training state, log and exported model")
@@ -191,6 +201,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
     parser.add_argument("--save-minutes", type=float, default=defaults.save_minutes)
     parser.add_argument("--fp32", action="store_true", help="train without bf16 autocast")
     parser.add_argument("--resume", action="store_true", help="continue from the state in --work-dir")
+    parser.add_argument("--init-from", type=Path, help="start from an exported checkpoint folder (fresh optimizer)")
     parser.add_argument("--stop-at", type=int, help="stop after this step (the schedule still ends at --steps)")
     parser.add_argument("--export", type=Path, help="also write the final model to this folder")
     args = parser.parse_args(argv)
@@ -201,12 +212,14 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
     settings = TrainSettings(work_dir=args.work_dir, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                              warmup=args.warmup, seed=args.seed, bf16=not args.fp32, threads=args.threads,
                              save_minutes=args.save_minutes)
-    return settings, args.export, args.resume, args.stop_at
+    if args.resume and args.init_from is not None:
+        parser.error("--resume and --init-from exclude each other: resume uses the state in --work-dir")
+    return settings, args.export, args.resume, args.stop_at, args.init_from
 
 
 def main(argv: list[str] | None = None) -> int:
-    settings, export, resume, stop_at = parse_args(argv)
-    train(settings, export, resume, stop_at)
+    settings, export, resume, stop_at, init_from = parse_args(argv)
+    train(settings, export, resume, stop_at, init_from)
     return 0
 
 
