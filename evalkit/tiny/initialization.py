@@ -37,8 +37,9 @@ def initialize(network: QwenVLNetwork, seed: int) -> None:
     for module in network.modules():
         if isinstance(module, (nn.Linear, nn.Embedding)):
             module.weight.normal_(0.0, 0.02, generator=generator)
-            if getattr(module, "bias", None) is not None:
-                module.bias.zero_()
+            bias = getattr(module, "bias", None)
+            if bias is not None:
+                bias.zero_()
         elif isinstance(module, nn.MultiheadAttention):
             module.in_proj_weight.normal_(0.0, 0.02, generator=generator)
             module.in_proj_bias.zero_()
