@@ -10,14 +10,18 @@ import torch
 from safetensors.torch import load_file
 
 from evalkit.models.qwen_vl import load
+from evalkit.tiny.architecture import TinyArchitecture
 from evalkit.tiny.train import TrainSettings, learning_rate, parse_args, train
 
 TINY_MIX = {"synth_vqa": 1.0, "synth_seed": 1.0, "synth_mme": 1.0}
 
 
+SMALL = TinyArchitecture(layers=1, mlp_width=64, vision_width=64, vision_layers=1)
+
+
 def settings(work: Path, steps: int) -> TrainSettings:
     return TrainSettings(work_dir=work, steps=steps, batch_size=3, micro_batch=2, warmup=10, vocab_examples=3,
-                         vocab_merges=200, save_minutes=1000.0, mix=dict(TINY_MIX))
+                         vocab_merges=200, save_minutes=1000.0, mix=dict(TINY_MIX), architecture=SMALL)
 
 
 def weights(work: Path) -> dict[str, torch.Tensor]:
@@ -91,3 +95,26 @@ def test_init_from_an_export_continues_from_its_weights_and_step(two_steps: Path
     train(settings(work, 3), init_from=two_steps / "model")
     assert '"steps_done": 3' in (work / "model" / "config.json").read_text()
     assert not torch.equal(weights(work)["lm_head.weight"], reference["lm_head.weight"])
+
+
+def test_the_resampler_starts_out_looking_at_the_patch_under_each_query() -> None:
+    from evalkit.models.qwen_vl.config import QwenVLConfig
+    from evalkit.models.qwen_vl.network import QwenVLNetwork
+    from evalkit.models.qwen_vl.tokenizer import QwenTokenizer
+    from evalkit.models.qwen_vl.vision import resize_position_table
+    from evalkit.tiny.bundled import bundled_folder
+    from evalkit.tiny.initialization import initialize
+
+    tokenizer = QwenTokenizer.from_file(bundled_folder() / "qwen.tiktoken")
+    network = QwenVLNetwork(QwenVLConfig.from_dict(SMALL.config_json(tokenizer)))
+    initialize(network, 0)
+    pool = network.transformer.visual.attn_pool
+    patches = torch.randn(2, 64, SMALL.vision_width, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        kv = pool.ln_kv(pool.kv_proj(patches))
+        queries = (pool.ln_q(pool.query) + pool.pos_embed).expand(2, -1, -1)
+        _, weights = pool.attn(queries, kv + resize_position_table(pool.pos_embed, 64), kv, need_weights=True)
+    query = torch.arange(256)
+    own_patch = (query // 16 // 2) * 8 + (query % 16) // 2  # the 16x16 query grid over the 8x8 patches
+    assert (weights.argmax(-1) == own_patch).float().mean() > 0.9
+    assert weights[:, query, own_patch].mean() > 0.5

@@ -15,11 +15,11 @@ from evalkit.models.qwen_vl.tokenizer import QwenTokenizer
 @dataclass(frozen=True)
 class TinyArchitecture:
     hidden_size: int = 128  # also the resampler's output width, a multiple of 128
-    head_dim: int = 64
-    layers: int = 2
+    head_dim: int = 32
+    layers: int = 4
     mlp_width: int = 512  # each SwiGLU branch; config.json's intermediate_size is twice this
-    vision_width: int = 128
-    vision_layers: int = 3
+    vision_width: int = 192
+    vision_layers: int = 4
     vision_head_dim: int = 64
     vision_mlp_ratio: float = 4.0
     image_size: int = 64

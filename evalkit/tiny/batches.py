@@ -1,9 +1,10 @@
 """The training batches: a pure function of (seed, step), so a resumed run sees the same data.
 
-Each sequence slot draws a task by the mix weights, then one fresh example of that task's train
-split (the generator never draws a test image); all samples of the example are used (an MME image
-gives its yes and its no question). Early steps may cap the shapes per scene (``curriculum``), so
-that grounding starts from single objects.
+Each image slot draws a task by the mix weights, then one fresh example of that task's train split
+(the generator never draws a test image); all samples of the example are used (an MME image gives
+its yes and its no question), with the auxiliary questions about the same image when asked for
+(``auxiliary.py``). An image's sequences are packed into one row (``packing.py``). Early steps may cap
+the shapes per scene (``curriculum``), so that grounding starts from single objects.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from evalkit.models.qwen_vl.image_processing import preprocess_images
 from evalkit.models.qwen_vl.tokenizer import QwenTokenizer
 from evalkit.synth import iter_examples
 from evalkit.tasks.registry import get_task
+from evalkit.tiny.auxiliary import with_auxiliary
+from evalkit.tiny.packing import PackedBatch, pack
 from evalkit.tiny.sequences import TrainingSequence, training_sequences
 
 EXAMPLE_SPACE = 10**9  # example indices are drawn from this range of the train split
@@ -49,7 +52,8 @@ class Batch:
 
 class BatchStream:
     def __init__(self, mix: Mapping[str, float], tokenizer: QwenTokenizer, seed: int, batch_size: int,
-                 total_steps: int, curriculum: Curriculum, image_size: int, protocol: str = "qwen-vl") -> None:
+                 total_steps: int, curriculum: Curriculum, image_size: int, protocol: str = "qwen-vl",
+                 auxiliary: bool = False) -> None:
         self.names = tuple(mix)
         self.weights = tuple(mix[n] for n in self.names)
         self.specs = {n: get_task(n) for n in self.names}
@@ -60,22 +64,36 @@ class BatchStream:
         self.total_steps = total_steps
         self.curriculum = curriculum
         self.image_size = image_size
+        self.auxiliary = auxiliary
 
-    def sequences(self, step: int) -> list[TrainingSequence]:
+    def groups(self, step: int) -> list[list[TrainingSequence]]:
+        """``batch_size`` images, each with the sequences of all its questions."""
         rng = random.Random(f"tiny/{self.seed}/{step}")
-        out: list[TrainingSequence] = []
+        out: list[list[TrainingSequence]] = []
         while len(out) < self.batch_size:
             task = rng.choices(self.names, self.weights)[0]
             max_shapes = self.curriculum.max_shapes(task, step, self.total_steps, rng)
-            examples = iter_examples(task, "train", 1, self.seed, start=rng.randrange(EXAMPLE_SPACE),
-                                     max_shapes=max_shapes)
-            out.extend(training_sequences(self.specs[task], self.protocols[task], self.tokenizer, examples))
-        return out[: self.batch_size]
+            example = next(iter_examples(task, "train", 1, self.seed, start=rng.randrange(EXAMPLE_SPACE),
+                                         max_shapes=max_shapes))
+            if self.auxiliary:
+                example = with_auxiliary(task, example, rng)
+            out.append(training_sequences(self.specs[task], self.protocols[task], self.tokenizer, [example]))
+        return out
+
+    def sequences(self, step: int) -> list[TrainingSequence]:
+        return [s for group in self.groups(step) for s in group]
 
     def batches(self, step: int, micro_batch: int) -> list[Batch]:
-        """The step's sequences sorted by length and cut into micro-batches, so that little is padding."""
+        """The step's sequences one by one, sorted by length and cut into micro-batches."""
         ordered = sorted(self.sequences(step), key=lambda s: len(s.ids))
         return [collate(ordered[i : i + micro_batch], self.tokenizer.eod_id, self.image_size)
+                for i in range(0, len(ordered), micro_batch)]
+
+    def packed(self, step: int, micro_batch: int) -> list[PackedBatch]:
+        """The step's images, one packed row each, sorted by row length and cut into micro-batches."""
+        ordered = sorted(self.groups(step), key=lambda g: sum(len(s.ids) for s in g))
+        return [pack(ordered[i : i + micro_batch], self.tokenizer.eod_id, self.image_size,
+                     self.tokenizer.img_start_id)
                 for i in range(0, len(ordered), micro_batch)]
 
 

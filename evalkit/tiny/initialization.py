@@ -4,6 +4,12 @@
 draws the resampler queries from N(0, 0.02), the output projection from N(0, 1/sqrt(width)), the
 ViT position table from N(0, 1/sqrt(width)), and fixes the resampler's ``pos_embed`` to the 2-D
 sin-cos table (channels [0, D/2) encode the column, [D/2, D) the row).
+
+One departure, for training from scratch: the resampler starts out local. Drawn as above, its
+queries attend uniformly to every patch, so all 256 image tokens begin as one average of the image and
+a small model never learns where things are. ``local_resampler`` sets the attention so that each
+query looks at the patch under its grid position (keys and queries carry mostly the shared sin-cos
+positions, values the patch content), a starting point the training is free to move away from.
 """
 
 from __future__ import annotations
@@ -56,3 +62,25 @@ def initialize(network: QwenVLNetwork, seed: int) -> None:
     visual.proj.normal_(0.0, 1 / math.sqrt(visual.proj.size(0)), generator=generator)
     visual.attn_pool.query.normal_(0.0, 0.02, generator=generator)
     visual.attn_pool.pos_embed.copy_(sincos_grid(visual.attn_pool.pos_embed.size(1)))
+    local_resampler(network)
+
+
+@torch.no_grad()
+def local_resampler(network: QwenVLNetwork, sharpness: float = 3.0, content_gain: float = 0.1) -> None:
+    """Make each resampler query attend mostly to the patch at its own grid position.
+
+    The query and key projections are ``sharpness`` times the identity and ``ln_q`` / ``ln_kv`` scale
+    the learned query and the patch content by ``content_gain``, so the attention logits are almost
+    the dot products of the sin-cos positions; the value projection undoes the content gain and the
+    output projection is the identity. At the defaults a query puts about two thirds of its weight
+    on its own patch.
+    """
+    pool = network.transformer.visual.attn_pool
+    width = pool.query.size(1)
+    eye = torch.eye(width)
+    pool.ln_q.weight.fill_(content_gain)
+    pool.ln_kv.weight.fill_(content_gain)
+    pool.attn.in_proj_weight.copy_(torch.cat([sharpness * eye, sharpness * eye, eye / content_gain]))
+    pool.attn.in_proj_bias.zero_()
+    pool.attn.out_proj.weight.copy_(eye)
+    pool.attn.out_proj.bias.zero_()

@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file
 
+from evalkit.errors import ConfigError
 from evalkit.models.qwen_vl.config import QwenVLConfig
 from evalkit.models.qwen_vl.network import QwenVLNetwork
 from evalkit.models.qwen_vl.prompt import render_prompt_text
@@ -38,11 +39,12 @@ from evalkit.tiny.architecture import TinyArchitecture
 from evalkit.tiny.batches import Batch, BatchStream, Curriculum
 from evalkit.tiny.checkpoint import export_checkpoint, load_state, save_state
 from evalkit.tiny.initialization import initialize
+from evalkit.tiny.packing import PackedBatch, packed_hidden
 from evalkit.tiny.sequences import FAMILY, answer_text, samples_of
 from evalkit.tiny.vocabulary import mergeable_ranks, train_bpe, write_tiktoken
 
 DEFAULT_MIX = {
-    "synth_mme": 0.25, "synth_vqa": 0.20, "synth_seed": 0.20, "synth_refcoco": 0.10, "synth_ocrvqa": 0.10,
+    "synth_mme": 0.20, "synth_vqa": 0.15, "synth_seed": 0.20, "synth_refcoco": 0.15, "synth_ocrvqa": 0.15,
     "synth_caption": 0.10, "synth_dialogue": 0.05,
 }  # fmt: skip
 
@@ -50,11 +52,12 @@ DEFAULT_MIX = {
 @dataclass(frozen=True)
 class TrainSettings:
     work_dir: Path
-    steps: int = 800
-    batch_size: int = 16
-    micro_batch: int = 16  # sequences of similar length computed together
+    steps: int = 4500
+    batch_size: int = 24  # images per step, each with all its questions
+    micro_batch: int = 24  # packed rows (images) of similar length computed together
+    auxiliary: bool = True  # ask every question an image's scene answers, not only the benchmark's
     lr: float = 5e-4
-    warmup: int = 50
+    warmup: int = 100
     min_lr_ratio: float = 0.1
     weight_decay: float = 0.05
     seed: int = 0
@@ -64,6 +67,7 @@ class TrainSettings:
     vocab_examples: int = 200  # train examples per task that the BPE merges are learned from
     vocab_merges: int = 1000
     mix: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MIX))
+    architecture: TinyArchitecture = field(default_factory=TinyArchitecture)
 
 
 def build_vocabulary(settings: TrainSettings, path: Path) -> None:
@@ -88,7 +92,7 @@ def learning_rate(settings: TrainSettings, step: int) -> float:
 
 
 def sequence_losses(network: QwenVLNetwork, batch: Batch, bf16: bool) -> torch.Tensor:
-    """Each sequence's mean answer-token loss."""
+    """Each sequence's mean answer-token loss, the sequences computed one per row."""
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
         cache = network.new_cache(batch.valid, batch.ids.size(1), "per-sample")
         features = network.encode_images(batch.pixels)
@@ -98,6 +102,18 @@ def sequence_losses(network: QwenVLNetwork, batch: Batch, bf16: bool) -> torch.T
     token_loss = F.cross_entropy(logits, batch.targets[scored], reduction="none")
     rows = scored.nonzero()[:, 0]
     return torch.zeros(batch.ids.size(0)).index_add_(0, rows, token_loss) / scored.sum(1).clamp(min=1)
+
+
+def packed_losses(network: QwenVLNetwork, batch: PackedBatch, bf16: bool) -> torch.Tensor:
+    """Each packed sequence's mean answer-token loss (the same values ``sequence_losses`` gives)."""
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        hidden = packed_hidden(network, batch)
+    logits = network.logits(hidden[batch.loss_rows, batch.loss_cols].float())
+    token_loss = F.cross_entropy(logits, batch.loss_ids, reduction="none")
+    n = len(batch.tasks)
+    sums = torch.zeros(n).index_add_(0, batch.loss_sequence, token_loss)
+    counts = torch.zeros(n).index_add_(0, batch.loss_sequence, torch.ones_like(token_loss))
+    return sums / counts.clamp(min=1)
 
 
 def train(settings: TrainSettings, export: Path | None = None, resume: bool = False,
@@ -111,7 +127,7 @@ def train(settings: TrainSettings, export: Path | None = None, resume: bool = Fa
     if not vocab.is_file():
         build_vocabulary(settings, vocab)
     tokenizer = QwenTokenizer.from_file(vocab)
-    architecture = TinyArchitecture()
+    architecture = settings.architecture
     config = QwenVLConfig.from_dict(architecture.config_json(tokenizer))
     network = QwenVLNetwork(config)
     initialize(network, settings.seed)
@@ -123,11 +139,15 @@ def train(settings: TrainSettings, export: Path | None = None, resume: bool = Fa
     if resume:
         start = int(load_state(work, network, optimizer)["step"])
     elif init_from is not None:
-        network.load_state_dict(load_file(str(init_from / "model.safetensors")))
         config_json = json.loads((init_from / "config.json").read_text(encoding="utf-8"))
+        sizes = config_json.get("evalkit_tiny_architecture")
+        if sizes is not None and TinyArchitecture(**sizes) != architecture:
+            raise ConfigError(f"{init_from} holds a model of other sizes ({sizes}) than this run trains "
+                              f"({asdict(architecture)}); start from a checkpoint of the same architecture")
+        network.load_state_dict(load_file(str(init_from / "model.safetensors")))
         start = int(config_json.get("evalkit_training", {}).get("steps_done", 0))
     stream = BatchStream(settings.mix, tokenizer, settings.seed, settings.batch_size, settings.steps, Curriculum(),
-                         architecture.image_size)
+                         architecture.image_size, auxiliary=settings.auxiliary)
     n_params = sum(p.numel() for p in network.parameters())
     log = open(work / "train.log", "a", encoding="utf-8")
     _log(log, {"event": "start", "step": start, "parameters": n_params, "settings": _jsonable(settings)})
@@ -141,10 +161,12 @@ def train(settings: TrainSettings, export: Path | None = None, resume: bool = Fa
             group["lr"] = learning_rate(settings, step)
         optimizer.zero_grad(set_to_none=True)
         total = 0.0
-        for batch in stream.batches(step, settings.micro_batch):
-            losses = sequence_losses(network, batch, settings.bf16)
-            (losses.sum() / settings.batch_size).backward()
-            total += float(losses.detach().sum()) / settings.batch_size
+        batches = stream.packed(step, settings.micro_batch)
+        n_sequences = sum(len(b.tasks) for b in batches)
+        for batch in batches:
+            losses = packed_losses(network, batch, settings.bf16)
+            (losses.sum() / n_sequences).backward()
+            total += float(losses.detach().sum()) / n_sequences
             for task, value in zip(batch.tasks, losses.detach().tolist()):
                 running[task].append(value)
         torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)

@@ -1,0 +1,196 @@
+"""Extra training questions about a generated image, read from its scene and asked in its task's schema.
+
+A benchmark row asks one or two things about an image; the scene behind it knows every shape, box
+and word. For training, each example may carry more rows of its own task about the same image: every
+fact the scene gives (the colour of each shape, the shape of each colour, counts, existence, the
+relation of each clear pair, each word, the background) asked the way the task asks it, and for
+grounding every shape's box under each of its expressions. They go through the task's field mapping
+and prompt like the benchmark rows, and packing (``packing.py``) computes the image once for all of
+them, so the model sees many answers per image at little cost. Test images are never drawn for
+training (``evalkit.synth.generate``), so no test question is among them.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from evalkit.synth import Example
+from evalkit.synth.phrases import (
+    NUMBER_WORDS,
+    OPPOSITE,
+    RELATION_PHRASES,
+    a_kind,
+    plural,
+)
+from evalkit.synth.refcoco import expressions
+from evalkit.synth.scene import BACKGROUNDS, COLORS, SHAPES, WORDS, Scene, relation
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A question the scene answers: its kind, the subject, the right answer and wrong ones."""
+
+    kind: str  # color, shape, count, exists, relation, word, background
+    subject: tuple[str, ...]
+    answer: str
+    wrong: tuple[str, ...]
+
+
+def facts(scene: Scene, rng: random.Random) -> list[Fact]:
+    shapes = scene.shapes
+    out: list[Fact] = []
+    for s in shapes:
+        if sum(o.shape == s.shape for o in shapes) == 1:
+            out.append(Fact("color", (s.shape,), s.color, tuple(c for c in COLORS if c != s.color)))
+        if sum(o.color == s.color for o in shapes) == 1:
+            out.append(Fact("shape", (s.color,), s.shape, tuple(k for k in SHAPES if k != s.shape)))
+    if shapes:
+        for kind in {s.shape for s in shapes} | {rng.choice(SHAPES)}:
+            n = sum(s.shape == kind for s in shapes)
+            if n:
+                out.append(Fact("count", (kind,), str(n), tuple(str(k) for k in range(1, 6) if k != n)))
+        present = {(s.shape, s.color) for s in shapes}
+        for shape, color in sorted(present):
+            out.append(Fact("exists", (color, shape), "yes", ("no",)))
+        absent = [(s, c) for s in SHAPES for c in COLORS if (s, c) not in present]
+        for shape, color in rng.sample(absent, min(len(present), len(absent))):
+            out.append(Fact("exists", (color, shape), "no", ("yes",)))
+        for a in shapes:
+            for b in shapes:
+                where = relation(a, b, min_offset=14) if a is not b else None
+                unique = sum((o.shape, o.color) == (a.shape, a.color) for o in shapes) == 1 and \
+                    sum((o.shape, o.color) == (b.shape, b.color) for o in shapes) == 1
+                if where is not None and unique:
+                    out.append(Fact("relation", (f"the {a.color} {a.shape}", f"the {b.color} {b.shape}"), where,
+                                    tuple(r for r in RELATION_PHRASES if r != where)))
+    if len(scene.words) == 1:
+        word = scene.words[0].text
+        out.append(Fact("word", (), word, tuple(w for w in WORDS if w != word)))
+    out.append(Fact("background", (), scene.background, tuple(b for b in BACKGROUNDS if b != scene.background)))
+    return out
+
+
+# -- asked the way each task asks -------------------------------------------------------------------
+
+
+def _count_question(n: int, shape: str) -> str:
+    return f"Is there only one {shape} in the image?" if n == 1 else \
+        f"Are there {NUMBER_WORDS[n]} {plural(shape)} in the image?"
+
+
+def _mme_question(fact: Fact, claim: str) -> str | None:
+    """A yes/no question whose answer is yes exactly when ``claim`` is the fact's answer."""
+    if fact.kind == "color":
+        return f"Is the {fact.subject[0]} in the image {claim}?"
+    if fact.kind == "count":
+        return _count_question(int(claim), fact.subject[0]) if int(claim) <= 4 else None
+    if fact.kind == "relation":
+        return f"Is {fact.subject[0]} {RELATION_PHRASES[claim]} {fact.subject[1]}?"
+    if fact.kind == "word":
+        return f'Is the word in the image "{claim}"?'
+    if fact.kind == "exists":
+        return f"Is there {a_kind(*fact.subject)} in the image?"
+    return None
+
+
+def mme_rows(example: Example, rng: random.Random) -> list[dict[str, Any]]:
+    template = example.rows[0]
+    rows: list[dict[str, Any]] = []
+    for fact in facts(example.scene, rng):
+        if fact.kind == "exists":
+            question, answer = _mme_question(fact, fact.answer), fact.answer.capitalize()
+        else:
+            truthful = rng.random() < 0.5
+            claim = fact.answer if truthful else rng.choice(fact.wrong)
+            if fact.kind == "relation" and not truthful:
+                claim = OPPOSITE[fact.answer]
+            question, answer = _mme_question(fact, claim), "Yes" if truthful else "No"
+        text = None if question is None else question + " Please answer yes or no."
+        if text is not None and all(text != row["question"] for row in (*example.rows, *rows)):
+            rows.append({**template, "question": text, "answer": answer})  # the id is (image, question)
+    return rows
+
+
+def _vqa_question(fact: Fact) -> str | None:
+    if fact.kind == "color":
+        return f"What color is the {fact.subject[0]}?"
+    if fact.kind == "shape":
+        return f"What shape is the {fact.subject[0]} object?"
+    if fact.kind == "count":
+        return f"How many {plural(fact.subject[0])} are there?"
+    if fact.kind == "exists":
+        return f"Is there {a_kind(*fact.subject)}?"
+    if fact.kind == "background":
+        return "What color is the background?"
+    if fact.kind == "word":
+        return "What word is written in the image?"
+    return None
+
+
+def vqa_rows(example: Example, rng: random.Random) -> list[dict[str, Any]]:
+    template = example.rows[0]
+    rows: list[dict[str, Any]] = []
+    for fact in facts(example.scene, rng):
+        question = _vqa_question(fact)
+        if question is not None:
+            answers = [{"answer": fact.answer, "answer_confidence": "yes", "answer_id": k + 1} for k in range(10)]
+            rows.append({**template, "question": question, "answers": answers, "multiple_choice_answer": fact.answer,
+                         "question_id": template["question_id"] * 1000 + 100 + len(rows)})
+    return rows
+
+
+def _seed_question(fact: Fact) -> tuple[str, str, list[str]] | None:
+    phrase = {r: RELATION_PHRASES[r].removesuffix(" of") for r in RELATION_PHRASES}
+    if fact.kind == "color":
+        return f"What color is the {fact.subject[0]}?", fact.answer, list(fact.wrong)
+    if fact.kind == "shape":
+        return f"What shape is the {fact.subject[0]} object?", fact.answer, list(fact.wrong)
+    if fact.kind == "count":
+        return f"How many {plural(fact.subject[0])} are there in the image?", fact.answer, list(fact.wrong)
+    if fact.kind == "relation":
+        return (f"Where is {fact.subject[0]} relative to {fact.subject[1]}?", phrase[fact.answer],
+                [phrase[w] for w in fact.wrong])
+    if fact.kind == "word":
+        return "What word is written in the image?", fact.answer, list(fact.wrong)
+    return None
+
+
+def seed_rows(example: Example, rng: random.Random) -> list[dict[str, Any]]:
+    template = example.rows[0]
+    rows: list[dict[str, Any]] = []
+    for fact in facts(example.scene, rng):
+        asked = _seed_question(fact)
+        if asked is None:
+            continue
+        question, correct, wrong = asked
+        options = [correct, *rng.sample(wrong, 3)]
+        rng.shuffle(options)
+        letter = "ABCD"[options.index(correct)]
+        rows.append({**template, "question": question, "answer": letter, "question_id": f"{template['question_id']}.{len(rows)}",
+                     **{f"choice_{k}": text for k, text in zip("abcd", options)}})
+    return rows
+
+
+def refcoco_rows(example: Example, rng: random.Random) -> list[dict[str, Any]]:
+    """Every shape of the scene under every expression that picks it out alone."""
+    template = example.rows[0]
+    scene = example.scene
+    rows: list[dict[str, Any]] = []
+    for shape in scene.shapes:
+        rows.append({**template, "answer": expressions(shape, scene.shapes, scene.width), "bbox": shape.coco_box(),
+                     "segmentation": [float(v) for point in shape.outline() for v in point],
+                     "question_id": f"{template['question_id']}.{len(rows)}"})
+    return rows
+
+
+AUXILIARY = {"synth_mme": mme_rows, "synth_vqa": vqa_rows, "synth_seed": seed_rows, "synth_refcoco": refcoco_rows}
+
+
+def with_auxiliary(task: str, example: Example, rng: random.Random) -> Example:
+    """``example`` with its task's extra rows about the same image added (unchanged for other tasks)."""
+    extra = AUXILIARY.get(task)
+    if extra is None:
+        return example
+    return Example(example.scene, example.rows + tuple(extra(example, rng)), example.info)

@@ -1,0 +1,119 @@
+"""Packed training rows give exactly the losses of the sequences one by one; auxiliary questions are true."""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import pytest
+import torch
+
+from evalkit.models.qwen_vl.config import QwenVLConfig
+from evalkit.models.qwen_vl.network import QwenVLNetwork
+from evalkit.models.qwen_vl.tokenizer import IMAGE_SPAN, QwenTokenizer
+from evalkit.synth import generate_examples
+from evalkit.synth.scene import SHAPES
+from evalkit.tasks.registry import get_task
+from evalkit.tiny.architecture import TinyArchitecture
+from evalkit.tiny.auxiliary import facts, with_auxiliary
+from evalkit.tiny.batches import BatchStream, Curriculum, collate
+from evalkit.tiny.initialization import initialize
+from evalkit.tiny.packing import pack, shared_prefix
+from evalkit.tiny.sequences import samples_of, training_sequences
+from evalkit.tiny.train import DEFAULT_MIX, packed_losses, sequence_losses
+from evalkit.tiny.vocabulary import mergeable_ranks, train_bpe, write_tiktoken
+
+SMALL = TinyArchitecture(hidden_size=128, layers=1, mlp_width=64, vision_width=64, vision_layers=1)
+
+
+@pytest.fixture(scope="module")
+def tokenizer(tmp_path_factory: pytest.TempPathFactory) -> QwenTokenizer:
+    path = tmp_path_factory.mktemp("vocab") / "qwen.tiktoken"
+    write_tiktoken(mergeable_ranks(train_bpe([" Answer: yes no red blue circle Is there the"], 60)), path)
+    return QwenTokenizer.from_file(path)
+
+
+def test_packed_losses_equal_the_losses_of_the_sequences_one_by_one(tokenizer: QwenTokenizer) -> None:
+    network = QwenVLNetwork(QwenVLConfig.from_dict(SMALL.config_json(tokenizer)))
+    initialize(network, 0)
+    stream = BatchStream(DEFAULT_MIX, tokenizer, 0, 7, 100, Curriculum(), SMALL.image_size, auxiliary=True)
+    groups = stream.groups(5)
+    sequences = [s for group in groups for s in group]
+    assert len(sequences) > 2 * len(groups)  # the auxiliary questions are there
+    packed = pack(groups, tokenizer.eod_id, SMALL.image_size, tokenizer.img_start_id)
+    assert packed.ids.numel() < sum(len(s.ids) for s in sequences) / 2
+    assert packed.tasks == tuple(s.task for s in sequences)
+    with torch.no_grad():
+        together = packed_losses(network, packed, bf16=False)
+        alone = torch.cat([sequence_losses(network, collate([s], tokenizer.eod_id, SMALL.image_size), bf16=False)
+                           for s in sequences])
+    torch.testing.assert_close(together, alone, rtol=1e-5, atol=1e-5)
+
+
+def test_the_shared_prefix_holds_the_whole_image_span_and_no_answer(tokenizer: QwenTokenizer) -> None:
+    spec = get_task("synth_vqa")
+    protocol = spec.protocol("qwen-vl")
+    group = training_sequences(spec, protocol, tokenizer, generate_examples("synth_vqa", "train", 1, seed=3))
+    assert len(group) == 3
+    prefix = shared_prefix(group, tokenizer.img_start_id)
+    start = group[0].ids.index(tokenizer.img_start_id)
+    assert prefix >= start + IMAGE_SPAN + 2  # <img>, the span and </img>
+    assert prefix < min(s.answer_start for s in group)
+    # A group whose questions share nothing after the image still shares the image, whole.
+    assert shared_prefix(group[:1] * 2, tokenizer.img_start_id) == group[0].answer_start - 1
+
+
+def _scene_colors(example) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    return {(s.color, s.shape) for s in example.scene.shapes}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_auxiliary_questions_are_answered_by_the_scene(seed: int) -> None:
+    rng = random.Random(seed)
+    mme = generate_examples("synth_mme", "train", 5, seed=seed)
+    for example in mme:
+        extra = with_auxiliary("synth_mme", example, rng).rows[len(example.rows):]
+        present = _scene_colors(example)
+        for row in extra:
+            found = re.match(r"Is there an? (\w+) (\w+) in the image\?", row["question"])
+            if found:
+                assert (row["answer"] == "Yes") == ((found[1], found[2]) in present)
+            found = re.match(r"Is the (\w+) in the image (\w+)\?", row["question"])
+            if found:
+                colors = {c for c, s in present if s == found[1]}
+                assert (row["answer"] == "Yes") == (colors == {found[2]})
+    seed_examples = generate_examples("synth_seed", "train", 7, seed=seed)
+    for example in seed_examples:
+        for row in with_auxiliary("synth_seed", example, rng).rows[1:]:
+            options = [row[f"choice_{k}"] for k in "abcd"]
+            assert len(set(options)) == 4
+            answer = options["ABCD".index(row["answer"])]
+            found = re.match(r"How many (\w+)s are there in the image\?", row["question"])
+            if found:
+                assert answer == str(sum(s.shape == found[1] for s in example.scene.shapes))
+    for example in generate_examples("synth_refcoco", "train", 5, seed=seed):
+        rows = with_auxiliary("synth_refcoco", example, rng).rows
+        assert sorted(tuple(r["bbox"]) for r in rows[1:]) == sorted(tuple(s.coco_box()) for s in example.scene.shapes)
+        samples = samples_of(get_task("synth_refcoco"), get_task("synth_refcoco").protocol("qwen-vl"),
+                             [with_auxiliary("synth_refcoco", example, rng)])
+        assert len({s.id for s in samples}) == len(samples)
+
+
+def test_facts_cover_every_shape_kind() -> None:
+    example = generate_examples("synth_vqa", "train", 1, seed=11)[0]
+    found = facts(example.scene, random.Random(0))
+    kinds = {(f.subject, f.answer) for f in found if f.kind == "exists" and f.answer == "yes"}
+    assert kinds == {((s.color, s.shape), "yes") for s in example.scene.shapes}
+    assert all(f.answer not in f.wrong for f in found)
+    assert {f.subject[0] for f in found if f.kind == "count"} <= set(SHAPES)
+
+
+def test_training_on_packed_rows_is_what_train_runs(tmp_path: Path) -> None:
+    from evalkit.tiny.train import TrainSettings, train
+
+    work = tmp_path / "w"
+    train(TrainSettings(work_dir=work, steps=1, batch_size=2, micro_batch=1, warmup=1, vocab_examples=2,
+                        vocab_merges=50, save_minutes=1000.0, mix={"synth_mme": 1.0}, architecture=SMALL))
+    log = (work / "train.log").read_text()
+    assert '"auxiliary": true' in log
