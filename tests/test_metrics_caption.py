@@ -12,7 +12,7 @@ import pytest
 from evalkit import metrics
 from evalkit.metrics import caption as caption_module
 from evalkit.metrics.caption_java import ptb_tokenize
-from evalkit.scoring.builtin import aggregate_caption
+from evalkit.scoring.aggregations import aggregate_caption
 from evalkit.scoring.types import ScoredSample
 
 GOLDEN = json.loads((Path(__file__).parent / "golden" / "caption_metrics.json").read_text())

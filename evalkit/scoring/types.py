@@ -55,3 +55,17 @@ class TaskScores:
         if self.info:
             out["info"] = self.info
         return out
+
+
+def as_answers(target: Any) -> list[str]:
+    """A target as a list of answer strings (None: none; a string: one)."""
+    if target is None:
+        return []
+    if isinstance(target, str):
+        return [target]
+    return [str(t) for t in target]
+
+
+def as_text(value: Any) -> str:
+    """A journaled value as text (None as the empty string)."""
+    return "" if value is None else str(value)
