@@ -39,16 +39,21 @@ def test_packed_losses_equal_the_losses_of_the_sequences_one_by_one(tokenizer: Q
     initialize(network, 0)
     stream = BatchStream(DEFAULT_MIX, tokenizer, 0, 7, 100, Curriculum(), SMALL.image_size, auxiliary=True)
     groups = stream.groups(5)
-    sequences = [s for group in groups for s in group]
+    sequences = [s for group in groups for s in group.sequences]
     assert len(sequences) > 2 * len(groups)  # the auxiliary questions are there
     packed = pack(groups, tokenizer.eod_id, SMALL.image_size, tokenizer.img_start_id)
-    assert packed.ids.numel() < sum(len(s.ids) for s in sequences) / 2
+    packed_tokens = 0
+    for group in groups:
+        prefix = shared_prefix(group.sequences, tokenizer.img_start_id)
+        packed_tokens += prefix + sum(len(s.ids) - prefix for s in group.sequences)
+    assert packed_tokens < sum(len(s.ids) for s in sequences) / 2
     assert packed.tasks == tuple(s.task for s in sequences)
     with torch.no_grad():
-        together = packed_losses(network, packed, bf16=False)
+        together, dense = packed_losses(network, packed, bf16=False)
         alone = torch.cat([sequence_losses(network, collate([s], tokenizer.eod_id, SMALL.image_size), bf16=False)
                            for s in sequences])
     torch.testing.assert_close(together, alone, rtol=1e-5, atol=1e-5)
+    assert float(dense) == 0.0 and packed.dense_ids.numel() == 0  # the stream was not asked for dense targets
 
 
 def test_the_shared_prefix_holds_the_whole_image_span_and_no_answer(tokenizer: QwenTokenizer) -> None:
@@ -117,3 +122,35 @@ def test_training_on_packed_rows_is_what_train_runs(tmp_path: Path) -> None:
                         vocab_merges=50, save_minutes=1000.0, mix={"synth_mme": 1.0}, architecture=SMALL))
     log = (work / "train.log").read_text()
     assert '"auxiliary": true' in log
+
+
+def test_dense_targets_name_what_lies_under_each_cell(tokenizer: QwenTokenizer) -> None:
+    from evalkit.synth.scene import Scene, Shape, Word
+    from evalkit.tiny.dense import cell_targets, cell_words
+
+    scene = Scene(64, 64, "gray", (Shape("square", "red", (220, 40, 40), (0, 0, 16, 16)),),
+                  (Word("cat", "black", 2, (20, 40, 54, 54)),))
+    words = cell_words(scene)
+    assert words[0] == words[16 * 3 + 3] == ("red", "square")  # 4x4 pixel cells: the square covers 4x4 of them
+    assert words[4] == words[16 * 15 + 15] == ("gray",)
+    assert words[16 * 10 + 5] == ("C",)  # the first glyph spans x 20-29, y 40-53
+    assert words[16 * 10 + 8] == ("A",)  # the second starts at x 32
+    targets = cell_targets(scene, tokenizer)
+    assert len(targets) == 256
+    assert targets[0] == (tokenizer.encode(" red")[0], tokenizer.encode(" square")[0])
+    assert targets[16 * 10 + 5] == (tokenizer.encode("C")[0],)
+
+
+def test_dense_targets_enter_the_loss_at_the_image_tokens(tokenizer: QwenTokenizer) -> None:
+    network = QwenVLNetwork(QwenVLConfig.from_dict(SMALL.config_json(tokenizer)))
+    initialize(network, 0)
+    stream = BatchStream({"synth_seed": 1.0}, tokenizer, 0, 2, 100, Curriculum(), SMALL.image_size, dense=True)
+    packed = stream.packed(0, 2)[0]
+    assert packed.dense_ids.numel() >= 2 * 256
+    spans = packed.ids[packed.dense_rows, packed.dense_cols - 1]
+    assert ((packed.ids[packed.dense_rows, packed.dense_cols] != tokenizer.img_start_id + 1).all())
+    assert (packed.ids[packed.dense_rows, packed.dense_cols.min() - 1] == tokenizer.img_start_id).all()
+    assert spans.numel() == packed.dense_ids.numel()
+    with torch.no_grad():
+        _, dense = packed_losses(network, packed, bf16=False)
+    assert float(dense) / packed.dense_ids.numel() > 1.0  # an untrained model does not know the cells

@@ -20,7 +20,8 @@ from evalkit.models.qwen_vl.tokenizer import QwenTokenizer
 from evalkit.synth import iter_examples
 from evalkit.tasks.registry import get_task
 from evalkit.tiny.auxiliary import with_auxiliary
-from evalkit.tiny.packing import PackedBatch, pack
+from evalkit.tiny.dense import cell_targets
+from evalkit.tiny.packing import ImageGroup, PackedBatch, pack
 from evalkit.tiny.sequences import TrainingSequence, training_sequences
 
 EXAMPLE_SPACE = 10**9  # example indices are drawn from this range of the train split
@@ -53,7 +54,7 @@ class Batch:
 class BatchStream:
     def __init__(self, mix: Mapping[str, float], tokenizer: QwenTokenizer, seed: int, batch_size: int,
                  total_steps: int, curriculum: Curriculum, image_size: int, protocol: str = "qwen-vl",
-                 auxiliary: bool = False) -> None:
+                 auxiliary: bool = False, dense: bool = False) -> None:
         self.names = tuple(mix)
         self.weights = tuple(mix[n] for n in self.names)
         self.specs = {n: get_task(n) for n in self.names}
@@ -65,11 +66,12 @@ class BatchStream:
         self.curriculum = curriculum
         self.image_size = image_size
         self.auxiliary = auxiliary
+        self.dense = dense
 
-    def groups(self, step: int) -> list[list[TrainingSequence]]:
-        """``batch_size`` images, each with the sequences of all its questions."""
+    def groups(self, step: int) -> list[ImageGroup]:
+        """``batch_size`` images, each with the sequences of all its questions (and its dense targets)."""
         rng = random.Random(f"tiny/{self.seed}/{step}")
-        out: list[list[TrainingSequence]] = []
+        out: list[ImageGroup] = []
         while len(out) < self.batch_size:
             task = rng.choices(self.names, self.weights)[0]
             max_shapes = self.curriculum.max_shapes(task, step, self.total_steps, rng)
@@ -77,11 +79,13 @@ class BatchStream:
                                          max_shapes=max_shapes))
             if self.auxiliary:
                 example = with_auxiliary(task, example, rng)
-            out.append(training_sequences(self.specs[task], self.protocols[task], self.tokenizer, [example]))
+            sequences = training_sequences(self.specs[task], self.protocols[task], self.tokenizer, [example])
+            cells = cell_targets(example.scene, self.tokenizer) if self.dense else None
+            out.append(ImageGroup(sequences, cells))
         return out
 
     def sequences(self, step: int) -> list[TrainingSequence]:
-        return [s for group in self.groups(step) for s in group]
+        return [s for group in self.groups(step) for s in group.sequences]
 
     def batches(self, step: int, micro_batch: int) -> list[Batch]:
         """The step's sequences one by one, sorted by length and cut into micro-batches."""
@@ -91,7 +95,7 @@ class BatchStream:
 
     def packed(self, step: int, micro_batch: int) -> list[PackedBatch]:
         """The step's images, one packed row each, sorted by row length and cut into micro-batches."""
-        ordered = sorted(self.groups(step), key=lambda g: sum(len(s.ids) for s in g))
+        ordered = sorted(self.groups(step), key=lambda g: sum(len(s.ids) for s in g.sequences))
         return [pack(ordered[i : i + micro_batch], self.tokenizer.eod_id, self.image_size,
                      self.tokenizer.img_start_id)
                 for i in range(0, len(ordered), micro_batch)]

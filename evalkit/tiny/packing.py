@@ -29,6 +29,14 @@ from evalkit.tiny.sequences import TrainingSequence
 
 
 @dataclass(frozen=True)
+class ImageGroup:
+    """The sequences about one image and, optionally, the dense targets of its 256 tokens."""
+
+    sequences: Sequence[TrainingSequence]
+    cell_targets: tuple[tuple[int, ...], ...] | None = None
+
+
+@dataclass(frozen=True)
 class PackedBatch:
     ids: torch.Tensor  # (rows, length), right padded
     positions: torch.Tensor  # (rows, length): each token's position in its own sequence
@@ -40,6 +48,9 @@ class PackedBatch:
     loss_ids: torch.Tensor
     loss_sequence: torch.Tensor
     tasks: tuple[str, ...]  # one per packed sequence
+    dense_rows: torch.Tensor  # (dense targets,) row, column and id of each image token's target
+    dense_cols: torch.Tensor
+    dense_ids: torch.Tensor
 
 
 def _with_spans_blanked(ids: Sequence[int], image_start_id: int) -> list[int]:
@@ -69,8 +80,7 @@ def shared_prefix(group: Sequence[TrainingSequence], image_start_id: int) -> int
     return length
 
 
-def pack(groups: Sequence[Sequence[TrainingSequence]], pad_id: int, image_size: int,
-         image_start_id: int) -> PackedBatch:
+def pack(groups: Sequence[ImageGroup], pad_id: int, image_size: int, image_start_id: int) -> PackedBatch:
     """One row per group; a group's sequences must show the same single image (the one in the row)."""
     rows: list[list[int]] = []
     positions: list[list[int]] = []
@@ -79,10 +89,16 @@ def pack(groups: Sequence[Sequence[TrainingSequence]], pad_id: int, image_size: 
     tasks: list[str] = []
     images = []
     longest = []
-    for row, group in enumerate(groups):
+    dense: list[tuple[int, int, int]] = []
+    for row, image_group in enumerate(groups):
+        group = image_group.sequences
         if any(len(s.images) != 1 for s in group):
             raise ValueError("a packed row holds the sequences of exactly one image")
         prefix = shared_prefix(group, image_start_id)
+        if image_group.cell_targets is not None:
+            first_cell = group[0].ids.index(image_start_id) + 1
+            dense.extend((row, first_cell + cell, token) for cell, tokens in enumerate(image_group.cell_targets)
+                         for token in tokens)
         ids = list(group[0].ids[:prefix])
         pos = list(range(prefix))
         seg = [0] * prefix
@@ -113,8 +129,10 @@ def pack(groups: Sequence[Sequence[TrainingSequence]], pad_id: int, image_size: 
     mask = causal & (key_seg >= 0) & ((key_seg == 0) | (key_seg == query_seg))
     mask |= torch.eye(length, dtype=torch.bool)  # a padding query sees itself, so its softmax stays finite
     loss = torch.tensor(targets, dtype=torch.long)
+    cells = torch.tensor(dense, dtype=torch.long).reshape(-1, 3)
     return PackedBatch(ids_t, pos_t, mask.unsqueeze(1), preprocess_images(images, image_size),
-                       torch.tensor(longest), loss[:, 0], loss[:, 1], loss[:, 2], loss[:, 3], tuple(tasks))
+                       torch.tensor(longest), loss[:, 0], loss[:, 1], loss[:, 2], loss[:, 3], tuple(tasks),
+                       cells[:, 0], cells[:, 1], cells[:, 2])
 
 
 def packed_hidden(network: QwenVLNetwork, batch: PackedBatch) -> torch.Tensor:

@@ -56,6 +56,7 @@ class TrainSettings:
     batch_size: int = 24  # images per step, each with all its questions
     micro_batch: int = 24  # packed rows (images) of similar length computed together
     auxiliary: bool = True  # ask every question an image's scene answers, not only the benchmark's
+    dense_weight: float = 0.5  # weight of the image tokens' dense targets (dense.py); 0 leaves them out
     lr: float = 5e-4
     warmup: int = 100
     min_lr_ratio: float = 0.1
@@ -104,8 +105,9 @@ def sequence_losses(network: QwenVLNetwork, batch: Batch, bf16: bool) -> torch.T
     return torch.zeros(batch.ids.size(0)).index_add_(0, rows, token_loss) / scored.sum(1).clamp(min=1)
 
 
-def packed_losses(network: QwenVLNetwork, batch: PackedBatch, bf16: bool) -> torch.Tensor:
-    """Each packed sequence's mean answer-token loss (the same values ``sequence_losses`` gives)."""
+def packed_losses(network: QwenVLNetwork, batch: PackedBatch, bf16: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each packed sequence's mean answer-token loss (the same values ``sequence_losses`` gives), and
+    the summed loss of the image tokens' dense targets (zero when the batch has none)."""
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
         hidden = packed_hidden(network, batch)
     logits = network.logits(hidden[batch.loss_rows, batch.loss_cols].float())
@@ -113,7 +115,11 @@ def packed_losses(network: QwenVLNetwork, batch: PackedBatch, bf16: bool) -> tor
     n = len(batch.tasks)
     sums = torch.zeros(n).index_add_(0, batch.loss_sequence, token_loss)
     counts = torch.zeros(n).index_add_(0, batch.loss_sequence, torch.ones_like(token_loss))
-    return sums / counts.clamp(min=1)
+    dense = torch.zeros(())
+    if batch.dense_ids.numel():
+        cell_logits = network.logits(hidden[batch.dense_rows, batch.dense_cols].float())
+        dense = F.cross_entropy(cell_logits, batch.dense_ids, reduction="sum")
+    return sums / counts.clamp(min=1), dense
 
 
 def train(settings: TrainSettings, export: Path | None = None, resume: bool = False,
@@ -147,7 +153,7 @@ def train(settings: TrainSettings, export: Path | None = None, resume: bool = Fa
         network.load_state_dict(load_file(str(init_from / "model.safetensors")))
         start = int(config_json.get("evalkit_training", {}).get("steps_done", 0))
     stream = BatchStream(settings.mix, tokenizer, settings.seed, settings.batch_size, settings.steps, Curriculum(),
-                         architecture.image_size, auxiliary=settings.auxiliary)
+                         architecture.image_size, auxiliary=settings.auxiliary, dense=settings.dense_weight > 0)
     n_params = sum(p.numel() for p in network.parameters())
     log = open(work / "train.log", "a", encoding="utf-8")
     _log(log, {"event": "start", "step": start, "parameters": n_params, "settings": _jsonable(settings)})
@@ -163,10 +169,13 @@ def train(settings: TrainSettings, export: Path | None = None, resume: bool = Fa
         total = 0.0
         batches = stream.packed(step, settings.micro_batch)
         n_sequences = sum(len(b.tasks) for b in batches)
+        n_cells = max(1, sum(b.dense_ids.numel() for b in batches))
         for batch in batches:
-            losses = packed_losses(network, batch, settings.bf16)
-            (losses.sum() / n_sequences).backward()
+            losses, dense = packed_losses(network, batch, settings.bf16)
+            (losses.sum() / n_sequences + settings.dense_weight * dense / n_cells).backward()
             total += float(losses.detach().sum()) / n_sequences
+            if batch.dense_ids.numel():
+                running["dense"].append(float(dense.detach()) / batch.dense_ids.numel())
             for task, value in zip(batch.tasks, losses.detach().tolist()):
                 running[task].append(value)
         torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
@@ -221,6 +230,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--threads", type=int, default=defaults.threads)
     parser.add_argument("--save-minutes", type=float, default=defaults.save_minutes)
+    parser.add_argument("--dense-weight", type=float, default=defaults.dense_weight,
+                        help="weight of the image tokens' dense targets (0: none)")
     parser.add_argument("--fp32", action="store_true", help="train without bf16 autocast")
     parser.add_argument("--resume", action="store_true", help="continue from the state in --work-dir")
     parser.add_argument("--init-from", type=Path, help="start from an exported checkpoint folder (fresh optimizer)")
@@ -233,7 +244,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
         parser.error("--stop-at must be a positive step number")
     settings = TrainSettings(work_dir=args.work_dir, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                              warmup=args.warmup, seed=args.seed, bf16=not args.fp32, threads=args.threads,
-                             save_minutes=args.save_minutes)
+                             save_minutes=args.save_minutes, dense_weight=args.dense_weight)
     if args.resume and args.init_from is not None:
         parser.error("--resume and --init-from exclude each other: resume uses the state in --work-dir")
     return settings, args.export, args.resume, args.stop_at, args.init_from

@@ -1,0 +1,70 @@
+"""Dense targets: the LM head names what lies under each of an image's 256 tokens.
+
+Each benchmark question gives one or two answer tokens per image, too little signal for a vision
+tower learning shapes and letters from scratch. The scene knows every pixel, so training can also ask,
+at every image token, for the words that name what is under it: the colour and shape of a shape,
+the letter of a rendered glyph, else the background colour. The 256 tokens are the resampler's
+16x16 grid over the image (``local_resampler`` starts each one looking at the patch below it); a
+token's target is read at the centre of its cell. The loss uses the model's own LM head on the
+hidden states it already computes for the image span, so nothing is added to the architecture and
+nothing of it is exported; at evaluation no output is ever read at an image token.
+"""
+
+from __future__ import annotations
+
+from PIL import Image, ImageDraw
+
+from evalkit.models.qwen_vl.tokenizer import IMAGE_SPAN, QwenTokenizer
+from evalkit.synth.font import GLYPH_HEIGHT, GLYPH_WIDTH, LETTER_GAP
+from evalkit.synth.scene import Scene
+
+GRID = 16  # cells per side: the 256 resampler queries
+_LETTER_BASE = 100  # raster values: 0 background, 1.. shapes, _LETTER_BASE + k the k-th letter A-Z
+
+
+def cell_words(scene: Scene) -> list[tuple[str, ...]]:
+    """For each of the 16x16 cells in row-major order, the words naming what lies at its centre."""
+    raster = Image.new("L", (scene.width, scene.height), 0)
+    draw = ImageDraw.Draw(raster)
+    for index, shape in enumerate(scene.shapes, start=1):
+        x1, y1, x2, y2 = shape.box
+        if shape.shape == "square":
+            draw.rectangle((x1, y1, x2 - 1, y2 - 1), fill=index)
+        elif shape.shape == "circle":
+            draw.ellipse((x1, y1, x2 - 1, y2 - 1), fill=index)
+        else:
+            draw.polygon(shape.outline(), fill=index)
+    for word in scene.words:
+        left, top = word.box[0], word.box[1]
+        for position, letter in enumerate(word.text.upper()):
+            x0 = left + position * (GLYPH_WIDTH + LETTER_GAP) * word.scale
+            box = (x0, top, x0 + GLYPH_WIDTH * word.scale - 1, top + GLYPH_HEIGHT * word.scale - 1)
+            draw.rectangle(box, fill=_LETTER_BASE + ord(letter) - ord("A"))
+    out: list[tuple[str, ...]] = []
+    for row in range(GRID):
+        for col in range(GRID):
+            x = min(scene.width - 1, int((col + 0.5) * scene.width / GRID))
+            y = min(scene.height - 1, int((row + 0.5) * scene.height / GRID))
+            value = int(raster.getpixel((x, y)))  # type: ignore[arg-type]
+            if value >= _LETTER_BASE:
+                out.append((chr(ord("A") + value - _LETTER_BASE),))
+            elif value:
+                shape = scene.shapes[value - 1]
+                out.append((shape.color, shape.shape))
+            else:
+                out.append((scene.background,))
+    return out
+
+
+def cell_targets(scene: Scene, tokenizer: QwenTokenizer) -> tuple[tuple[int, ...], ...]:
+    """Per cell, the token ids to predict: a word's first token as it follows a space, a letter's own."""
+    if GRID * GRID != IMAGE_SPAN:
+        raise ValueError(f"the dense grid has {GRID * GRID} cells but an image has {IMAGE_SPAN} tokens")
+    cache: dict[str, int] = {}
+
+    def token(word: str) -> int:
+        if word not in cache:
+            cache[word] = tokenizer.encode(word if len(word) == 1 else " " + word)[0]
+        return cache[word]
+
+    return tuple(tuple(token(w) for w in words) for words in cell_words(scene))
