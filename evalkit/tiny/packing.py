@@ -5,7 +5,7 @@ Those tokens never see what follows them (attention is causal), so their hidden 
 in every sequence of the image. A packed row holds the shared prefix once, then each sequence's own
 suffix; a suffix token attends to the prefix and to the earlier tokens of its own suffix only, and
 takes the position it has in its own sequence. The result is exactly what the sequences give one by
-one (``tests/test_tiny_training.py`` checks the losses), for the price of one image prefix instead of
+one (``tests/test_tiny_packing.py`` checks the losses), for the price of one image prefix instead of
 one per question.
 """
 
