@@ -154,3 +154,16 @@ def test_dense_targets_enter_the_loss_at_the_image_tokens(tokenizer: QwenTokeniz
     with torch.no_grad():
         _, dense = packed_losses(network, packed, bf16=False)
     assert float(dense) / packed.dense_ids.numel() > 1.0  # an untrained model does not know the cells
+
+
+def test_auxiliary_questions_do_not_depend_on_the_process_hash_seed() -> None:
+    import os
+    import subprocess
+    import sys
+
+    code = ("import random; from evalkit.synth import generate_examples; from evalkit.tiny.auxiliary import with_auxiliary;"
+            "ex = generate_examples('synth_mme', 'train', 6, seed=2);"
+            "print([r['question'] for e in ex for r in with_auxiliary('synth_mme', e, random.Random(0)).rows])")
+    outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": str(h)}).stdout for h in (1, 2, 3)}
+    assert len(outputs) == 1

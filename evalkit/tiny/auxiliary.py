@@ -47,7 +47,7 @@ def facts(scene: Scene, rng: random.Random) -> list[Fact]:
         if sum(o.color == s.color for o in shapes) == 1:
             out.append(Fact("shape", (s.color,), s.shape, tuple(k for k in SHAPES if k != s.shape)))
     if shapes:
-        for kind in {s.shape for s in shapes} | {rng.choice(SHAPES)}:
+        for kind in sorted({s.shape for s in shapes} | {rng.choice(SHAPES)}):  # sorted: set order varies by process
             n = sum(s.shape == kind for s in shapes)
             if n:
                 out.append(Fact("count", (kind,), str(n), tuple(str(k) for k in range(1, 6) if k != n)))
