@@ -16,7 +16,7 @@ from evalkit.synth import generate_examples
 from evalkit.synth.scene import SHAPES
 from evalkit.tasks.registry import get_task
 from evalkit.tiny.architecture import TinyArchitecture
-from evalkit.tiny.auxiliary import facts, with_auxiliary
+from evalkit.tiny.auxiliary import LOOKUPS_PER_IMAGE, facts, with_auxiliary
 from evalkit.tiny.batches import BatchStream, Curriculum, collate
 from evalkit.tiny.initialization import initialize
 from evalkit.tiny.packing import pack, shared_prefix
@@ -97,12 +97,27 @@ def test_auxiliary_questions_are_answered_by_the_scene(seed: int) -> None:
             found = re.match(r"How many (\w+)s are there in the image\?", row["question"])
             if found:
                 assert answer == str(sum(s.shape == found[1] for s in example.scene.shapes))
+            found = re.match(r'Which option says "(.+)"\?', row["question"])
+            if found:
+                assert answer == found[1]
     for example in generate_examples("synth_refcoco", "train", 5, seed=seed):
         rows = with_auxiliary("synth_refcoco", example, rng).rows
         assert sorted(tuple(r["bbox"]) for r in rows[1:]) == sorted(tuple(s.coco_box()) for s in example.scene.shapes)
         samples = samples_of(get_task("synth_refcoco"), get_task("synth_refcoco").protocol("qwen-vl"),
                              [with_auxiliary("synth_refcoco", example, rng)])
         assert len({s.id for s in samples}) == len(samples)
+
+
+def test_choice_questions_include_option_lookups_whose_letter_is_the_named_option() -> None:
+    rng = random.Random(0)
+    for example in generate_examples("synth_seed", "train", 5, seed=4):
+        rows = with_auxiliary("synth_seed", example, rng).rows[1:]
+        lookups = [r for r in rows if r["question"].startswith("Which option says")]
+        assert len(lookups) == min(LOOKUPS_PER_IMAGE, len(rows) - len(lookups)) >= 1
+        for row in lookups:
+            named = re.fullmatch(r'Which option says "(.+)"\?', row["question"])[1]
+            assert row[f"choice_{row['answer'].lower()}"] == named
+            assert [row[f"choice_{k}"] for k in "abcd"].count(named) == 1
 
 
 def test_facts_cover_every_shape_kind() -> None:

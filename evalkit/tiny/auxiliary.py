@@ -157,20 +157,30 @@ def _seed_question(fact: Fact) -> tuple[str, str, list[str]] | None:
     return None
 
 
+LOOKUPS_PER_IMAGE = 3
+
+
 def seed_rows(example: Example, rng: random.Random) -> list[dict[str, Any]]:
+    """The scene's facts as four-option questions, then a few option lookups (``_lookup_question``)."""
     template = example.rows[0]
     rows: list[dict[str, Any]] = []
-    for fact in facts(example.scene, rng):
-        asked = _seed_question(fact)
-        if asked is None:
-            continue
-        question, correct, wrong = asked
+    asked = [a for a in map(_seed_question, facts(example.scene, rng)) if a is not None]
+    lookups = [(_lookup_question(correct), correct, wrong) for _, correct, wrong in asked]
+    for question, correct, wrong in asked + rng.sample(lookups, min(LOOKUPS_PER_IMAGE, len(lookups))):
         options = [correct, *rng.sample(wrong, 3)]
         rng.shuffle(options)
         letter = "ABCD"[options.index(correct)]
         rows.append({**template, "question": question, "answer": letter, "question_id": f"{template['question_id']}.{len(rows)}",
                      **{f"choice_{k}": text for k, text in zip("abcd", options)}})
     return rows
+
+
+def _lookup_question(option: str) -> str:
+    """A question that names its answer, so only the letter has to be found: it teaches the step every
+    choice question ends with (find the option that says X, answer with its letter) apart from
+    reading X from the image. A model that has not learned this step picks letters at random even
+    when it knows the answer."""
+    return f'Which option says "{option}"?'
 
 
 def refcoco_rows(example: Example, rng: random.Random) -> list[dict[str, Any]]:
