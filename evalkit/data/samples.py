@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evalkit.data.images import LazyImage
-from evalkit.data.sources import RowSet
+from evalkit.data.rowset import RowSet
 from evalkit.data.transforms import apply_transform
 from evalkit.errors import DataError
 from evalkit.tasks.spec import FieldMap, FieldSpec

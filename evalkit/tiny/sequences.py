@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from evalkit.data.samples import Sample, build_samples
-from evalkit.data.sources import RowSet
+from evalkit.data.rowset import RowSet
 from evalkit.errors import DataError
 from evalkit.models.qwen_vl.prompt import render_prompt
 from evalkit.models.qwen_vl.tokenizer import QwenTokenizer
