@@ -16,7 +16,7 @@ from evalkit.synth import generate_examples
 from evalkit.synth.scene import SHAPES
 from evalkit.tasks.registry import get_task
 from evalkit.tiny.architecture import TinyArchitecture
-from evalkit.tiny.auxiliary import LOOKUPS_PER_IMAGE, facts, with_auxiliary
+from evalkit.tiny.auxiliary import OPTION_LOOKUPS, facts, with_auxiliary
 from evalkit.tiny.batches import BatchStream, Curriculum, collate
 from evalkit.tiny.initialization import initialize
 from evalkit.tiny.packing import pack, shared_prefix
@@ -113,11 +113,18 @@ def test_choice_questions_include_option_lookups_whose_letter_is_the_named_optio
     for example in generate_examples("synth_seed", "train", 5, seed=4):
         rows = with_auxiliary("synth_seed", example, rng).rows[1:]
         lookups = [r for r in rows if r["question"].startswith("Which option says")]
-        assert len(lookups) == min(LOOKUPS_PER_IMAGE, len(rows) - len(lookups)) >= 1
+        assert len(lookups) == min(OPTION_LOOKUPS, len(rows) - len(lookups)) >= 1
         for row in lookups:
             named = re.fullmatch(r'Which option says "(.+)"\?', row["question"])[1]
             assert row[f"choice_{row['answer'].lower()}"] == named
             assert [row[f"choice_{k}"] for k in "abcd"].count(named) == 1
+
+
+def test_option_lookups_can_be_left_out() -> None:
+    examples = generate_examples("synth_seed", "train", 5, seed=4)
+    rows = [r for e in examples for r in with_auxiliary("synth_seed", e, random.Random(0), option_lookups=0).rows]
+    assert len(rows) > 2 * len(examples)
+    assert not [r for r in rows if r["question"].startswith("Which option says")]
 
 
 def test_facts_cover_every_shape_kind() -> None:

@@ -75,6 +75,10 @@ def test_learning_rate_warms_up_then_decays_to_the_floor() -> None:
 def test_arguments_are_validated() -> None:
     with pytest.raises(SystemExit):
         parse_args(["--work-dir", "x", "--steps", "0"])
+    with pytest.raises(SystemExit):
+        parse_args(["--work-dir", "x", "--option-lookups", "-1"])
+    assert parse_args(["--work-dir", "x"])[0].option_lookups == 3
+    assert parse_args(["--work-dir", "x", "--option-lookups", "0"])[0].option_lookups == 0
 
 
 def test_stop_at_ends_early_and_a_resume_finishes_the_same_run(two_steps: Path, tmp_path: Path) -> None:

@@ -157,16 +157,17 @@ def _seed_question(fact: Fact) -> tuple[str, str, list[str]] | None:
     return None
 
 
-LOOKUPS_PER_IMAGE = 3
+OPTION_LOOKUPS = 3  # per image, by default
 
 
-def seed_rows(example: Example, rng: random.Random) -> list[dict[str, Any]]:
-    """The scene's facts as four-option questions, then a few option lookups (``_lookup_question``)."""
+def seed_rows(example: Example, rng: random.Random, option_lookups: int = OPTION_LOOKUPS) -> list[dict[str, Any]]:
+    """The scene's facts as four-option questions, then up to ``option_lookups`` of them again as option
+    lookups (``_lookup_question``)."""
     template = example.rows[0]
     rows: list[dict[str, Any]] = []
     asked = [a for a in map(_seed_question, facts(example.scene, rng)) if a is not None]
     lookups = [(_lookup_question(correct), correct, wrong) for _, correct, wrong in asked]
-    for question, correct, wrong in asked + rng.sample(lookups, min(LOOKUPS_PER_IMAGE, len(lookups))):
+    for question, correct, wrong in asked + rng.sample(lookups, min(option_lookups, len(lookups))):
         options = [correct, *rng.sample(wrong, 3)]
         rng.shuffle(options)
         letter = "ABCD"[options.index(correct)]
@@ -198,9 +199,11 @@ def refcoco_rows(example: Example, rng: random.Random) -> list[dict[str, Any]]:
 AUXILIARY = {"synth_mme": mme_rows, "synth_vqa": vqa_rows, "synth_seed": seed_rows, "synth_refcoco": refcoco_rows}
 
 
-def with_auxiliary(task: str, example: Example, rng: random.Random) -> Example:
-    """``example`` with its task's extra rows about the same image added (unchanged for other tasks)."""
+def with_auxiliary(task: str, example: Example, rng: random.Random, option_lookups: int = OPTION_LOOKUPS) -> Example:
+    """``example`` with its task's extra rows about the same image added (unchanged for other tasks);
+    a choice task's rows include ``option_lookups`` option lookups."""
     extra = AUXILIARY.get(task)
     if extra is None:
         return example
-    return Example(example.scene, example.rows + tuple(extra(example, rng)), example.info)
+    rows = seed_rows(example, rng, option_lookups) if extra is seed_rows else extra(example, rng)
+    return Example(example.scene, example.rows + tuple(rows), example.info)

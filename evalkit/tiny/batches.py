@@ -54,7 +54,7 @@ class Batch:
 class BatchStream:
     def __init__(self, mix: Mapping[str, float], tokenizer: QwenTokenizer, seed: int, batch_size: int,
                  total_steps: int, curriculum: Curriculum, image_size: int, protocol: str = "qwen-vl",
-                 auxiliary: bool = False, dense: bool = False) -> None:
+                 auxiliary: bool = False, dense: bool = False, option_lookups: int = 0) -> None:
         self.names = tuple(mix)
         self.weights = tuple(mix[n] for n in self.names)
         self.specs = {n: get_task(n) for n in self.names}
@@ -66,6 +66,7 @@ class BatchStream:
         self.curriculum = curriculum
         self.image_size = image_size
         self.auxiliary = auxiliary
+        self.option_lookups = option_lookups
         self.dense = dense
 
     def groups(self, step: int) -> list[ImageGroup]:
@@ -78,7 +79,7 @@ class BatchStream:
             example = next(iter_examples(task, "train", 1, self.seed, start=rng.randrange(EXAMPLE_SPACE),
                                          max_shapes=max_shapes))
             if self.auxiliary:
-                example = with_auxiliary(task, example, rng)
+                example = with_auxiliary(task, example, rng, self.option_lookups)
             sequences = training_sequences(self.specs[task], self.protocols[task], self.tokenizer, [example])
             cells = cell_targets(example.scene, self.tokenizer) if self.dense else None
             out.append(ImageGroup(sequences, cells))

@@ -36,6 +36,7 @@ from evalkit.prompts.build import build_prompt
 from evalkit.synth import generate_examples
 from evalkit.tasks.registry import get_task
 from evalkit.tiny.architecture import TinyArchitecture
+from evalkit.tiny.auxiliary import OPTION_LOOKUPS
 from evalkit.tiny.batches import Batch, BatchStream, Curriculum
 from evalkit.tiny.checkpoint import export_checkpoint, load_state, save_state
 from evalkit.tiny.initialization import initialize
@@ -57,6 +58,7 @@ class TrainSettings:
     micro_batch: int = 24  # packed rows (images) of similar length computed together
     auxiliary: bool = True  # ask every question an image's scene answers, not only the benchmark's
     dense_weight: float = 0.5  # weight of the image tokens' dense targets (dense.py); 0 leaves them out
+    option_lookups: int = OPTION_LOOKUPS  # per choice image: "Which option says X?" rows (auxiliary.py)
     lr: float = 5e-4
     warmup: int = 100
     min_lr_ratio: float = 0.1
@@ -153,7 +155,8 @@ def train(settings: TrainSettings, export: Path | None = None, resume: bool = Fa
         network.load_state_dict(load_file(str(init_from / "model.safetensors")))
         start = int(config_json.get("evalkit_training", {}).get("steps_done", 0))
     stream = BatchStream(settings.mix, tokenizer, settings.seed, settings.batch_size, settings.steps, Curriculum(),
-                         architecture.image_size, auxiliary=settings.auxiliary, dense=settings.dense_weight > 0)
+                         architecture.image_size, auxiliary=settings.auxiliary, dense=settings.dense_weight > 0,
+                         option_lookups=settings.option_lookups)
     n_params = sum(p.numel() for p in network.parameters())
     log = open(work / "train.log", "a", encoding="utf-8")
     _log(log, {"event": "start", "step": start, "parameters": n_params, "settings": _jsonable(settings)})
@@ -232,6 +235,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
     parser.add_argument("--save-minutes", type=float, default=defaults.save_minutes)
     parser.add_argument("--dense-weight", type=float, default=defaults.dense_weight,
                         help="weight of the image tokens' dense targets (0: none)")
+    parser.add_argument("--option-lookups", type=int, default=defaults.option_lookups,
+                        help="option lookups per choice image (0: none)")
     parser.add_argument("--fp32", action="store_true", help="train without bf16 autocast")
     parser.add_argument("--resume", action="store_true", help="continue from the state in --work-dir")
     parser.add_argument("--init-from", type=Path, help="start from an exported checkpoint folder (fresh optimizer)")
@@ -240,11 +245,14 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
     args = parser.parse_args(argv)
     if args.steps <= 0 or args.batch_size <= 0 or args.lr <= 0:
         parser.error("--steps, --batch-size and --lr must be positive")
+    if args.option_lookups < 0:
+        parser.error("--option-lookups must be 0 or more")
     if args.stop_at is not None and args.stop_at <= 0:
         parser.error("--stop-at must be a positive step number")
     settings = TrainSettings(work_dir=args.work_dir, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                              warmup=args.warmup, seed=args.seed, bf16=not args.fp32, threads=args.threads,
-                             save_minutes=args.save_minutes, dense_weight=args.dense_weight)
+                             save_minutes=args.save_minutes, dense_weight=args.dense_weight,
+                             option_lookups=args.option_lookups)
     if args.resume and args.init_from is not None:
         parser.error("--resume and --init-from exclude each other: resume uses the state in --work-dir")
     return settings, args.export, args.resume, args.stop_at, args.init_from
