@@ -26,9 +26,33 @@ def package_versions() -> dict[str, str | None]:
     return out
 
 
+INSTALL_ROOT = Path(__file__).resolve().parents[2]  # the checkout, or site-packages for an installed wheel
+
+
+def portable_path(path: str) -> str:
+    """An absolute ``path`` inside evalkit's own install (the bundled model, data and task files) written
+    relative to it, e.g. ``evalkit/_models/qwen-vl-tiny``, so that a run's record reads the same on every
+    machine; any other path or name (a hub id, the user's own data) as given."""
+    if not Path(path).is_absolute():
+        return path
+    try:
+        return Path(path).resolve().relative_to(INSTALL_ROOT).as_posix()
+    except (ValueError, OSError):
+        return path
+
+
+def command_line(argv: list[str]) -> list[str]:
+    """The command that started the run, named by its program rather than the program's location."""
+    if not argv:
+        return []
+    program = Path(argv[0])
+    head = f"python -m {program.parent.name}" if program.name == "__main__.py" else program.name
+    return [head, *argv[1:]]
+
+
 def git_commit() -> str | None:
     """The commit of the evalkit checkout, when it runs from one."""
-    root = Path(__file__).resolve().parents[2]
+    root = INSTALL_ROOT
     if not (root / ".git").exists():
         return None
     try:
@@ -50,7 +74,7 @@ def environment() -> dict[str, Any]:
     return {
         "evalkit_version": __version__,
         "git_commit": git_commit(),
-        "command": sys.argv,
+        "command": command_line(sys.argv),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "packages": package_versions(),

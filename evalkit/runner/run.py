@@ -13,7 +13,7 @@ from evalkit.judge import judge_task, open_judge
 from evalkit.models.base import Model, ReportsUsage
 from evalkit.results.aggregate import task_entry
 from evalkit.results.files import SCHEMA_VERSION, RunDir, atomic_write_json, atomic_write_jsonl, safe_name
-from evalkit.results.provenance import environment, now
+from evalkit.results.provenance import environment, now, portable_path
 from evalkit.results.summary import summary_table
 from evalkit.runner.config import DEFAULT_MODEL, DEFAULT_SUITE, RunConfig, build_config
 from evalkit.runner.evaluate import TaskCounts, evaluate_task
@@ -98,10 +98,12 @@ def _run(config: RunConfig, model: Model | None, ctx: DistContext, *, progress: 
         "schema_version": SCHEMA_VERSION,
         "status": "running",
         "config": _config_json(config),
-        "model": {"name": config.model, "args": config.model_args, "identity": identity},
+        "model": {"name": config.model, "args": config.model_args,
+                  "identity": {**identity, "source": portable_path(str(identity["source"]))}},
         "judge": judge.identity() if judge is not None else None,
-        "tasks": {t.spec.name: {"spec_hash": t.spec.spec_hash, "version": t.spec.version, "file": t.spec.file,
-                                "protocol": t.protocol.name, "num_fewshot": t.num_fewshot, "data": t.data_origin}
+        "tasks": {t.spec.name: {"spec_hash": t.spec.spec_hash, "version": t.spec.version,
+                                "file": portable_path(t.spec.file), "protocol": t.protocol.name,
+                                "num_fewshot": t.num_fewshot, "data": portable_path(t.data_origin)}
                   for t in loaded},
         "seed": config.seed,
         "world_size": ctx.world_size,
