@@ -9,6 +9,7 @@ its wording) and asserts that the same gate fails, so a broken pipeline cannot p
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -53,6 +54,18 @@ def test_baseline_is_a_full_quickstart_run_with_per_sample_records() -> None:
             "synth_dialogue"} <= set(baseline.tasks)
     for name in GATE_TASKS:
         assert baseline.has_samples(name) and len(baseline.samples(name)) == baseline.tasks[name].n
+
+
+def test_baseline_record_names_no_machine_path() -> None:
+    """The committed run says where its model, data and task files came from relative to evalkit's install."""
+    info = json.loads((BASELINE / "run.json").read_text())
+    assert info["model"]["identity"]["source"] == "evalkit/_models/qwen-vl-tiny"
+    assert info["tasks"]["synth_mme"] == {**info["tasks"]["synth_mme"], "file": "tasks/synth.yaml",
+                                          "data": "evalkit/_data/synth/synth_mme/test.parquet"}
+    assert info["command"][0] in ("evalkit", "python -m evalkit")
+    for name in ("run.json", "scores.json"):
+        text = (BASELINE / name).read_text()
+        assert str(REPO_ROOT) not in text and str(Path.home()) not in text, name
 
 
 def test_bundled_model_passes_the_gate(clean_report: RegressionReport) -> None:
