@@ -12,7 +12,9 @@ training (``evalkit.synth.generate``), so no test question is among them.
 
 from __future__ import annotations
 
+import functools
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -196,14 +198,16 @@ def refcoco_rows(example: Example, rng: random.Random) -> list[dict[str, Any]]:
     return rows
 
 
-AUXILIARY = {"synth_mme": mme_rows, "synth_vqa": vqa_rows, "synth_seed": seed_rows, "synth_refcoco": refcoco_rows}
+def _builders(option_lookups: int) -> dict[str, Callable[[Example, random.Random], list[dict[str, Any]]]]:
+    """Each task's builder of extra rows; the choice task's asks ``option_lookups`` option lookups."""
+    return {"synth_mme": mme_rows, "synth_vqa": vqa_rows, "synth_refcoco": refcoco_rows,
+            "synth_seed": functools.partial(seed_rows, option_lookups=option_lookups)}
 
 
 def with_auxiliary(task: str, example: Example, rng: random.Random, option_lookups: int = OPTION_LOOKUPS) -> Example:
     """``example`` with its task's extra rows about the same image added (unchanged for other tasks);
     a choice task's rows include ``option_lookups`` option lookups."""
-    extra = AUXILIARY.get(task)
+    extra = _builders(option_lookups).get(task)
     if extra is None:
         return example
-    rows = seed_rows(example, rng, option_lookups) if extra is seed_rows else extra(example, rng)
-    return Example(example.scene, example.rows + tuple(rows), example.info)
+    return Example(example.scene, example.rows + tuple(extra(example, rng)), example.info)
