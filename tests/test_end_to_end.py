@@ -48,7 +48,8 @@ def test_cli_run_writes_run_folder_and_scores(tmp_path: Path, model_dir: Path) -
     assert info["tasks"]["e2e_vqa"]["spec_hash"] == entry["spec_hash"]
     assert info["model"]["identity"]["backend"] == "hf"
     assert info["model"]["identity"]["source"] == str(model_dir)  # the user's own model: where it was
-    assert info["tasks"]["e2e_vqa"]["file"].startswith(str(tasks)) and info["command"][:2] == ["python -m evalkit", "run"]
+    assert info["tasks"]["e2e_vqa"]["file"].startswith(str(tasks))
+    assert info["command"][:2] == ["python -m evalkit", "run"]
     assert info["packages"]["torch"] and info["started"] and info["finished"]
 
     # evalkit score recomputes the same numbers from the journals, without a model

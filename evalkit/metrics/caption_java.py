@@ -133,7 +133,8 @@ def spice_unavailable_reason() -> str | None:
     if missing:
         return (
             f"SPICE needs the Stanford CoreNLP 3.6.0 models, which are not installed ({', '.join(missing)} "
-            f"missing from the installed pycocoevalcap's spice/lib folder); run `python -m pycocoevalcap.spice.get_stanford_models` once with network access"
+            "missing from the installed pycocoevalcap's spice/lib folder); run "
+            "`python -m pycocoevalcap.spice.get_stanford_models` once with network access"
         )
     if shutil.which("java") is None:
         return "SPICE needs Java, which is not installed"
