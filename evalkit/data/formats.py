@@ -18,6 +18,7 @@ from evalkit.data.images import ImageSource
 from evalkit.data.paths import resolve_under
 from evalkit.data.rowset import RowSet, read_file
 from evalkit.errors import DataError
+from evalkit.jsonl import read_objects
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
@@ -62,19 +63,7 @@ def parquet(files: list[Path], root: Path, image_root: Path | None,
 
 
 def jsonl(files: list[Path], root: Path, image_root: Path | None) -> RowSet:
-    rows: list[dict[str, Any]] = []
-    for path in files:
-        with open(path, encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise DataError(f"{path}:{lineno}: not valid JSON ({exc.msg}); fix or remove that line") from exc
-                if not isinstance(row, dict):
-                    raise DataError(f"{path}:{lineno}: each line must be a JSON object")
-                rows.append(row)
+    rows = [row for path in files for row in read_objects(path, DataError, "fix or remove that line")]
     return RowSet(rows, _file_reader(root, image_root or files[0].parent), str(files[0]))
 
 

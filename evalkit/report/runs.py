@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.errors import EvalkitError
+from evalkit.jsonl import read_objects
 from evalkit.results.files import SCHEMA_VERSION
 from evalkit.scoring.types import MetricValue
 
@@ -61,18 +62,8 @@ class Run:
         if not self.has_samples(task):
             return []
         path = self.root / "samples" / f"{task}.jsonl"  # type: ignore[operator]
-        records = []
-        with open(path, encoding="utf-8") as fh:
-            for number, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise EvalkitError(f"{path}:{number}: not valid JSON ({exc.msg}); rescore the run (evalkit score)") from exc
-                if record.get("error") is None:
-                    records.append(record)
-        return records
+        records = read_objects(path, EvalkitError, "rescore the run (evalkit score)")
+        return [record for record in records if record.get("error") is None]
 
 
 def display_model_name(name: str) -> str:

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.errors import EvalkitError
+from evalkit.jsonl import read_objects
 from evalkit.results.aggregate import task_entry
-from evalkit.results.files import SCHEMA_VERSION, RunDir, atomic_write_json, atomic_write_jsonl, read_jsonl
+from evalkit.results.files import SCHEMA_VERSION, RunDir, atomic_write_json, atomic_write_jsonl
 from evalkit.runner.evaluate import score_record
 from evalkit.runner.journal import Journal
 
@@ -27,7 +28,9 @@ def rescore_run(root: Path) -> dict[str, Any]:
     for name, task_info in info.get("tasks", {}).items():
         spec = get_task(name)
         protocol = spec.protocol(task_info["protocol"])
-        order = [r["id"] for r in read_jsonl(run_dir.samples(name))] if run_dir.samples(name).is_file() else None
+        samples = run_dir.samples(name)
+        order = [r["id"] for r in read_objects(samples, EvalkitError, "rerun the task to rewrite it")] \
+            if samples.is_file() else None
         latest = Journal(run_dir.journal(name)).latest()
         if order is None:
             raise EvalkitError(f"{root}: task {name} never finished (no samples/{name}.jsonl); rerun it to finish")
