@@ -16,8 +16,6 @@ def add_parser(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from evalkit.errors import DataError
     from evalkit.tasks.registry import get_task
 
