@@ -9,8 +9,9 @@ from evalkit.report.table import RowKind, Table, ci_text, value_text
 _ESCAPES = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
     "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-    # In LaTeX's default font encoding these print as other glyphs (¡, ¿, —).
-    "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
+    # In LaTeX's default font encoding (OT1) these print as other glyphs (¡, ¿, —, ”); \textquotedbl is
+    # missing there, but character 34 of the typewriter font is a straight quote in OT1 and T1 alike.
+    "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}", '"': r"{\ttfamily\char34}",
 }  # fmt: skip
 
 
