@@ -180,3 +180,13 @@ def test_regress_usage_errors_exit_2(tmp_path, capsys):
     assert "no scores.json there" in capsys.readouterr().err
     assert regress(base, base, "--max-drop", "-1") == 2
     assert "--max-drop" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["compare", "regress"])
+@pytest.mark.parametrize(("option", "value"), [("--confidence", "1.5"), ("--confidence", "0"), ("--resamples", "0")])
+def test_compare_and_regress_reject_a_bad_test_setting(tmp_path, capsys, command, option, value):
+    base = write_run(tmp_path / "base", base_correct())
+    runs = [str(base), str(base)] if command == "compare" else ["--baseline", str(base), "--run", str(base)]
+    assert cli_main([command, *runs, option, value]) == 2
+    err = capsys.readouterr().err
+    assert f"{option} must be" in err and value in err

@@ -4,29 +4,24 @@ from __future__ import annotations
 
 import argparse
 
+from evalkit.commands.paired_test import add_test_arguments, check_test_arguments
+
 
 def add_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("run_a", help="a run folder (or scores.json)")
     p.add_argument("run_b", help="another run folder (or scores.json); differences are B - A")
-    p.add_argument("--all-metrics", action="store_true", help="compare every metric, not only each task's headline")
-    p.add_argument("--confidence", type=float, default=0.95, help="CI level; 1 - it is the test level (default 0.95)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and permutation test (default 0)")
-    p.add_argument("--resamples", type=int, default=10_000, help="bootstrap resamples and permutations (default 10000)")
+    add_test_arguments(p, verb="compare", confidence_help="CI level; 1 - it is the test level")
     p.add_argument("--json", metavar="PATH", help="also write the comparison as JSON")
 
 
 def main(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from evalkit.errors import ConfigError
     from evalkit.report.compare import compare_runs, format_comparison
     from evalkit.report.runs import load_run
     from evalkit.results.files import atomic_write_json
 
-    if not 0 < args.confidence < 1:
-        raise ConfigError(f"--confidence must be between 0 and 1 (e.g. 0.95), got {args.confidence}")
-    if args.resamples < 1:
-        raise ConfigError(f"--resamples must be at least 1, got {args.resamples}")
+    check_test_arguments(args)
     comparison = compare_runs(load_run(Path(args.run_a)), load_run(Path(args.run_b)), seed=args.seed,
                               confidence=args.confidence, n_resamples=args.resamples, all_metrics=args.all_metrics)
     print(format_comparison(comparison))
