@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import random
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,7 +12,9 @@ import torch
 from safetensors.torch import load_file
 
 from evalkit.models.qwen_vl import load
+from evalkit.synth import generate_examples
 from evalkit.tiny.architecture import TinyArchitecture
+from evalkit.tiny.batches import Curriculum
 from evalkit.tiny.train import TrainSettings, learning_rate, parse_args, train
 
 TINY_MIX = {"synth_vqa": 1.0, "synth_seed": 1.0, "synth_mme": 1.0}
@@ -79,6 +83,51 @@ def test_arguments_are_validated() -> None:
         parse_args(["--work-dir", "x", "--option-lookups", "-1"])
     assert parse_args(["--work-dir", "x"])[0].option_lookups == 3
     assert parse_args(["--work-dir", "x", "--option-lookups", "0"])[0].option_lookups == 0
+
+
+def test_curriculum_arguments_are_parsed_and_checked(capsys: pytest.CaptureFixture[str]) -> None:
+    assert parse_args(["--work-dir", "x"])[0].curriculum_tasks == ("synth_refcoco",)  # the bundled recipe
+    chosen = parse_args(["--work-dir", "x", "--curriculum-tasks", "synth_mme, synth_seed", "--curriculum-until", "0.5"])
+    assert (chosen[0].curriculum_tasks, chosen[0].curriculum_until) == (("synth_mme", "synth_seed"), 0.5)
+    assert parse_args(["--work-dir", "x", "--curriculum-tasks", ""])[0].curriculum_tasks == ()
+    with pytest.raises(SystemExit):
+        parse_args(["--work-dir", "x", "--curriculum-tasks", "synth_mme,mme"])
+    assert "mme not among the trained tasks" in capsys.readouterr().err
+    for bad in ("0", "1.5", "-0.1"):
+        with pytest.raises(SystemExit):
+            parse_args(["--work-dir", "x", "--curriculum-until", bad])
+        assert "--curriculum-until must be a fraction" in capsys.readouterr().err
+
+
+def test_the_curriculum_starts_its_tasks_from_single_shapes_and_ends_on_time() -> None:
+    tasks = ("synth_mme", "synth_vqa", "synth_seed", "synth_refcoco")
+    curriculum = Curriculum(tasks, until_fraction=0.25)
+    rng = random.Random(0)
+    for task in tasks:
+        assert all(curriculum.max_shapes(task, 0, 400, rng) == 1 for _ in range(20))
+        assert all(curriculum.max_shapes(task, 100, 400, rng) is None for _ in range(20))  # a quarter of 400
+        halfway = [curriculum.max_shapes(task, 50, 400, rng) for _ in range(400)]
+        assert 120 < halfway.count(1) < 280  # single shapes half of the time, halfway through
+    assert curriculum.max_shapes("synth_ocrvqa", 0, 400, rng) is None  # a task not listed keeps its scenes
+    assert all(len(ex.scene.shapes) == 1 for ex in generate_examples("synth_vqa", "train", 30, 0, max_shapes=1))
+
+
+def test_a_runs_curriculum_reaches_its_batches_and_is_recorded_in_its_checkpoint(tmp_path: Path) -> None:
+    work = tmp_path / "w"
+    calls: list[tuple[str, int | None]] = []
+    original = Curriculum.max_shapes
+
+    def spy(self: Curriculum, task: str, step: int, total_steps: int, rng: random.Random) -> int | None:
+        calls.append((task, original(self, task, step, total_steps, rng)))
+        return calls[-1][1]
+
+    run = replace(settings(work, 1), mix={"synth_vqa": 1.0}, curriculum_tasks=("synth_vqa",), curriculum_until=0.5)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Curriculum, "max_shapes", spy)
+        train(run)
+    assert calls and all(cap == 1 for task, cap in calls)  # step 0 of the run: every scene a single shape
+    recorded = json.loads((work / "model" / "config.json").read_text())["evalkit_training"]["settings"]
+    assert (recorded["curriculum_tasks"], recorded["curriculum_until"]) == (["synth_vqa"], 0.5)
 
 
 def test_stop_at_ends_early_and_a_resume_finishes_the_same_run(two_steps: Path, tmp_path: Path) -> None:

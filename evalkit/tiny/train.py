@@ -8,6 +8,8 @@ continues from it, also with a larger ``--steps`` (the cosine schedule is stretc
 checkpoint saved part-way). ``--init-from FOLDER`` continues from an exported checkpoint (e.g. the
 bundled one) when the training state is not at hand: its weights, vocabulary and step are taken,
 the optimizer moments start afresh.
+``--curriculum-tasks`` and ``--curriculum-until`` set which tasks start from single-shape scenes and
+for how much of the run (by default grounding only, for the first quarter).
 ``--export`` copies the final model to a folder (the bundled one is ``evalkit/_models/qwen-vl-tiny``).
 """
 
@@ -59,6 +61,10 @@ class TrainSettings:
     auxiliary: bool = True  # ask every question an image's scene answers, not only the benchmark's
     dense_weight: float = 0.5  # weight of the image tokens' dense targets (dense.py); 0 leaves them out
     option_lookups: int = OPTION_LOOKUPS  # per choice image: "Which option says X?" rows (auxiliary.py)
+    # early steps draw single-shape scenes for these tasks, less and less often until this fraction of
+    # the run (batches.Curriculum)
+    curriculum_tasks: tuple[str, ...] = Curriculum().tasks
+    curriculum_until: float = Curriculum().until_fraction
     lr: float = 5e-4
     warmup: int = 100
     min_lr_ratio: float = 0.1
@@ -154,49 +160,50 @@ def train(settings: TrainSettings, export: Path | None = None, resume: bool = Fa
                               f"({asdict(architecture)}); start from a checkpoint of the same architecture")
         network.load_state_dict(load_file(str(init_from / "model.safetensors")))
         start = int(config_json.get("evalkit_training", {}).get("steps_done", 0))
-    stream = BatchStream(settings.mix, tokenizer, settings.seed, settings.batch_size, settings.steps, Curriculum(),
+    stream = BatchStream(settings.mix, tokenizer, settings.seed, settings.batch_size, settings.steps,
+                         Curriculum(settings.curriculum_tasks, settings.curriculum_until),
                          architecture.image_size, auxiliary=settings.auxiliary, dense=settings.dense_weight > 0,
                          option_lookups=settings.option_lookups)
     n_params = sum(p.numel() for p in network.parameters())
-    log = open(work / "train.log", "a", encoding="utf-8")
-    _log(log, {"event": "start", "step": start, "parameters": n_params, "settings": _jsonable(settings)})
-    last_save = time.monotonic()
-    running: dict[str, list[float]] = defaultdict(list)
-    began = time.monotonic()
-    network.train()
-    end = settings.steps if stop_at is None else min(stop_at, settings.steps)
-    for step in range(start, end):
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(settings, step)
-        optimizer.zero_grad(set_to_none=True)
-        total = 0.0
-        batches = stream.packed(step, settings.micro_batch)
-        n_sequences = sum(len(b.tasks) for b in batches)
-        n_cells = max(1, sum(b.dense_ids.numel() for b in batches))
-        for batch in batches:
-            losses, dense = packed_losses(network, batch, settings.bf16)
-            (losses.sum() / n_sequences + settings.dense_weight * dense / n_cells).backward()
-            total += float(losses.detach().sum()) / n_sequences
-            if batch.dense_ids.numel():
-                running["dense"].append(float(dense.detach()) / batch.dense_ids.numel())
-            for task, value in zip(batch.tasks, losses.detach().tolist()):
-                running[task].append(value)
-        torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
-        optimizer.step()
-        if (step + 1) % 20 == 0:
-            elapsed = time.monotonic() - began
-            _log(log, {"step": step + 1, "lr": round(learning_rate(settings, step), 7), "loss": round(total, 4),
-                       "elapsed_s": round(elapsed), "by_task": {t: round(sum(v) / len(v), 4) for t, v in running.items()}})
-            running.clear()
-        if time.monotonic() - last_save > settings.save_minutes * 60 or step + 1 == end:
-            _save(work, network, optimizer, step + 1, settings, architecture, tokenizer, vocab)
-            last_save = time.monotonic()
-    if start >= end:
-        _save(work, network, optimizer, start, settings, architecture, tokenizer, vocab)
-    if export is not None:
-        network.eval()
-        export_checkpoint(export, network, architecture, tokenizer, vocab, _provenance(settings, max(start, end)))
-    _log(log, {"event": "done", "step": max(start, end)})
+    with open(work / "train.log", "a", encoding="utf-8") as log:
+        _log(log, {"event": "start", "step": start, "parameters": n_params, "settings": _jsonable(settings)})
+        last_save = time.monotonic()
+        running: dict[str, list[float]] = defaultdict(list)
+        began = time.monotonic()
+        network.train()
+        end = settings.steps if stop_at is None else min(stop_at, settings.steps)
+        for step in range(start, end):
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(settings, step)
+            optimizer.zero_grad(set_to_none=True)
+            total = 0.0
+            batches = stream.packed(step, settings.micro_batch)
+            n_sequences = sum(len(b.tasks) for b in batches)
+            n_cells = max(1, sum(b.dense_ids.numel() for b in batches))
+            for batch in batches:
+                losses, dense = packed_losses(network, batch, settings.bf16)
+                (losses.sum() / n_sequences + settings.dense_weight * dense / n_cells).backward()
+                total += float(losses.detach().sum()) / n_sequences
+                if batch.dense_ids.numel():
+                    running["dense"].append(float(dense.detach()) / batch.dense_ids.numel())
+                for task, value in zip(batch.tasks, losses.detach().tolist()):
+                    running[task].append(value)
+            torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
+            optimizer.step()
+            if (step + 1) % 20 == 0:
+                by_task = {t: round(sum(v) / len(v), 4) for t, v in running.items()}
+                _log(log, {"step": step + 1, "lr": round(learning_rate(settings, step), 7), "loss": round(total, 4),
+                           "elapsed_s": round(time.monotonic() - began), "by_task": by_task})
+                running.clear()
+            if time.monotonic() - last_save > settings.save_minutes * 60 or step + 1 == end:
+                _save(work, network, optimizer, step + 1, settings, architecture, tokenizer, vocab)
+                last_save = time.monotonic()
+        if start >= end:
+            _save(work, network, optimizer, start, settings, architecture, tokenizer, vocab)
+        if export is not None:
+            network.eval()
+            export_checkpoint(export, network, architecture, tokenizer, vocab, _provenance(settings, max(start, end)))
+        _log(log, {"event": "done", "step": max(start, end)})
     return work / "model"
 
 
@@ -237,6 +244,10 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
                         help="weight of the image tokens' dense targets (0: none)")
     parser.add_argument("--option-lookups", type=int, default=defaults.option_lookups,
                         help="option lookups per choice image (0: none)")
+    parser.add_argument("--curriculum-tasks", default=",".join(defaults.curriculum_tasks),
+                        help="comma-separated tasks whose early scenes hold a single shape ('' for none)")
+    parser.add_argument("--curriculum-until", type=float, default=defaults.curriculum_until,
+                        help="fraction of the run after which no scene is held to a single shape")
     parser.add_argument("--fp32", action="store_true", help="train without bf16 autocast")
     parser.add_argument("--resume", action="store_true", help="continue from the state in --work-dir")
     parser.add_argument("--init-from", type=Path, help="start from an exported checkpoint folder (fresh optimizer)")
@@ -247,12 +258,20 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
         parser.error("--steps, --batch-size and --lr must be positive")
     if args.option_lookups < 0:
         parser.error("--option-lookups must be 0 or more")
+    curriculum_tasks = tuple(t.strip() for t in args.curriculum_tasks.split(",") if t.strip())
+    unknown = [t for t in curriculum_tasks if t not in defaults.mix]
+    if unknown:
+        parser.error(f"--curriculum-tasks: {', '.join(unknown)} not among the trained tasks "
+                     f"({', '.join(defaults.mix)})")
+    if not 0 < args.curriculum_until <= 1:
+        parser.error("--curriculum-until must be a fraction of the run in (0, 1]")
     if args.stop_at is not None and args.stop_at <= 0:
         parser.error("--stop-at must be a positive step number")
     settings = TrainSettings(work_dir=args.work_dir, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                              warmup=args.warmup, seed=args.seed, bf16=not args.fp32, threads=args.threads,
                              save_minutes=args.save_minutes, dense_weight=args.dense_weight,
-                             option_lookups=args.option_lookups)
+                             option_lookups=args.option_lookups, curriculum_tasks=curriculum_tasks,
+                             curriculum_until=args.curriculum_until)
     if args.resume and args.init_from is not None:
         parser.error("--resume and --init-from exclude each other: resume uses the state in --work-dir")
     return settings, args.export, args.resume, args.stop_at, args.init_from
