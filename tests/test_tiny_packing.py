@@ -136,14 +136,25 @@ def test_facts_cover_every_shape_kind() -> None:
     assert {f.subject[0] for f in found if f.kind == "count"} <= set(SHAPES)
 
 
-def test_training_on_packed_rows_is_what_train_runs(tmp_path: Path) -> None:
-    from evalkit.tiny.train import TrainSettings, train
+def test_training_on_packed_rows_is_what_train_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
 
+    from evalkit.tiny import train as training
+
+    monkeypatch.setattr(training, "LOG_EVERY", 1)
     work = tmp_path / "w"
-    train(TrainSettings(work_dir=work, steps=1, batch_size=2, micro_batch=1, warmup=1, vocab_examples=2,
-                        vocab_merges=50, save_minutes=1000.0, mix={"synth_mme": 1.0}, architecture=SMALL))
-    log = (work / "train.log").read_text()
-    assert '"auxiliary": true' in log
+    training.train(training.TrainSettings(work_dir=work, steps=1, batch_size=4, micro_batch=2, warmup=1,
+                                          vocab_examples=2, vocab_merges=50, save_minutes=1000.0,
+                                          mix={"synth_mme": 2.0, "synth_caption": 1.0}, architecture=SMALL))
+    start, step, done = [json.loads(line) for line in (work / "train.log").read_text().splitlines()]
+    assert (step["step"], done["event"]) == (1, "done")
+    assert start["settings"]["auxiliary"] is True
+    # the loss is reported per task, and per subtask for a task that has them (MME's categories)
+    assert set(step["by_task"]) - {"dense"} == {"synth_mme", "synth_caption"}
+    assert step["by_subtask"]
+    categories = {"existence", "count", "position", "color", "OCR"}
+    assert all(key.split("/")[0] == "synth_mme" and key.split("/")[1] in categories for key in step["by_subtask"])
+    assert all(value > 0 for value in step["by_subtask"].values())
 
 
 def test_dense_targets_name_what_lies_under_each_cell(tokenizer: QwenTokenizer) -> None:
@@ -189,3 +200,61 @@ def test_auxiliary_questions_do_not_depend_on_the_process_hash_seed() -> None:
     outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                               env={**os.environ, "PYTHONHASHSEED": str(h)}).stdout for h in (1, 2, 3)}
     assert len(outputs) == 1
+
+
+MME_ASKS = [(r"Is there an? \w+ \w+ in the image\?", "existence"), (r"Is the word in the image \"\w+\"\?", "OCR"),
+            (r"Is the \w+ \w+ (to the left of|to the right of|above|below) the \w+ \w+\?", "position"),
+            (r"Is the \w+ in the image \w+\?", "color"),
+            (r"(Is there only one|Are there \w+) \w+ in the image\?", "count")]
+SEED_ASKS = [(r"What (color|shape) is the \w+( object)?\?", "Instance Attributes"),
+             (r"How many \w+ are there in the image\?", "Instances Counting"),
+             (r"Where is the \w+ \w+ relative to the \w+ \w+\?", "Spatial Relation"),
+             (r"What word is written in the image\?", "Text Understanding")]
+VQA_ASKS = [(r"How many \w+ are there\?", "number"), (r"Is there an? \w+ \w+\?", "yes/no"),
+            (r"What (color|shape|word) .*\?", "other")]
+
+
+def _asks(question: str, kinds: list[tuple[str, str]]) -> str:
+    found = [kind for pattern, kind in kinds if re.fullmatch(pattern, question)]
+    assert len(found) == 1, f"{question!r} matches {found}"
+    return found[0]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_auxiliary_samples_carry_the_subtask_of_what_they_ask(seed: int) -> None:
+    """An extra question's subtask is that of the question itself, not of the benchmark row it was
+    made from (a colour question about a position image counts as colour)."""
+    rng = random.Random(seed)
+    seen: set[str] = set()
+    for task, kinds in (("synth_mme", MME_ASKS), ("synth_seed", SEED_ASKS), ("synth_vqa", VQA_ASKS)):
+        spec = get_task(task)
+        for example in generate_examples(task, "train", 60, seed=seed):
+            full = with_auxiliary(task, example, rng)
+            samples = samples_of(spec, spec.protocol("qwen-vl"), [full])[len(example.rows):]
+            asked = {}
+            for row, sample in zip(full.rows[len(example.rows):], samples):
+                question = row["question"].removesuffix(" Please answer yes or no.")
+                looked_up = re.fullmatch(r'Which option says "(.+)"\?', question)
+                if looked_up:  # a lookup counts in the dimension of the question whose answer it names
+                    assert sample.meta["subtask"] in asked[looked_up[1]]
+                    continue
+                kind = _asks(question, kinds)
+                assert sample.meta["subtask"] == kind
+                correct = row.get(f"choice_{str(row.get('answer')).lower()}")
+                asked.setdefault(correct, set()).add(kind)
+                seen.add(f"{task}/{kind}")
+    expected = {f"synth_mme/{k}" for _, k in MME_ASKS} | {f"synth_vqa/{k}" for _, k in VQA_ASKS} | \
+        {"synth_seed/Instance Attributes", "synth_seed/Instances Counting", "synth_seed/Spatial Relation"}
+    assert expected <= seen
+
+
+def test_packed_rows_keep_each_sequences_subtask(tokenizer: QwenTokenizer) -> None:
+    stream = BatchStream({"synth_mme": 1.0, "synth_refcoco": 1.0}, tokenizer, 0, 4, 100, Curriculum(),
+                         SMALL.image_size, auxiliary=True)
+    groups = stream.groups(0)
+    packed = pack(groups, tokenizer.eod_id, SMALL.image_size, tokenizer.img_start_id)
+    flat = [s for g in groups for s in g.sequences]
+    assert packed.subtasks == tuple(s.subtask for s in flat)
+    assert packed.tasks == tuple(s.task for s in flat)
+    assert {s.subtask for s in flat if s.task == "synth_refcoco"} == {None}
+    assert {s.subtask for s in flat if s.task == "synth_mme"} <= {"existence", "count", "position", "color", "OCR"}

@@ -110,6 +110,9 @@ def test_the_curriculum_starts_its_tasks_from_single_shapes_and_ends_on_time() -
         assert 120 < halfway.count(1) < 280  # single shapes half of the time, halfway through
     assert curriculum.max_shapes("synth_ocrvqa", 0, 400, rng) is None  # a task not listed keeps its scenes
     assert all(len(ex.scene.shapes) == 1 for ex in generate_examples("synth_vqa", "train", 30, 0, max_shapes=1))
+    for bad in (0.0, -0.5, 1.5):  # a curriculum that lasts no time would divide by zero
+        with pytest.raises(ValueError, match=r"in \(0, 1\]"):
+            Curriculum(tasks, until_fraction=bad)
 
 
 def test_a_runs_curriculum_reaches_its_batches_and_is_recorded_in_its_checkpoint(tmp_path: Path) -> None:

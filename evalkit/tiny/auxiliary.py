@@ -8,6 +8,11 @@ grounding every shape's box under each of its expressions. They go through the t
 and prompt like the benchmark rows, and packing (``packing.py``) computes the image once for all of
 them, so the model sees many answers per image at little cost. Test images are never drawn for
 training (``evalkit.synth.generate``), so no test question is among them.
+
+An extra row carries the subtask of what it asks in the task's own column (MME's ``category``,
+SEED's ``question_type_id``, VQA's ``question_type`` and ``answer_type``), not its benchmark row's: a
+colour question about a position image is a colour question. Prompts do not read these columns, so
+they change no training text; the training log reports the loss per subtask from them.
 """
 
 from __future__ import annotations
@@ -97,6 +102,10 @@ def _mme_question(fact: Fact, claim: str) -> str | None:
     return None
 
 
+MME_CATEGORY = {"exists": "existence", "count": "count", "relation": "position", "color": "color", "word": "OCR"}
+"""The MME subtask (``category``) that asks each kind of fact."""
+
+
 def mme_rows(example: Example, rng: random.Random) -> list[dict[str, Any]]:
     template = example.rows[0]
     rows: list[dict[str, Any]] = []
@@ -111,8 +120,16 @@ def mme_rows(example: Example, rng: random.Random) -> list[dict[str, Any]]:
             question, answer = _mme_question(fact, claim), "Yes" if truthful else "No"
         text = None if question is None else question + " Please answer yes or no."
         if text is not None and all(text != row["question"] for row in (*example.rows, *rows)):
-            rows.append({**template, "question": text, "answer": answer})  # the id is (image, question)
+            rows.append({**template, "question": text, "answer": answer,  # the id is (image, question)
+                         "category": MME_CATEGORY[fact.kind]})
     return rows
+
+
+VQA_TYPES = {
+    "color": ("what color is the", "other"), "shape": ("what shape is the", "other"), "count": ("how many", "number"),
+    "exists": ("is there a", "yes/no"), "background": ("what color is the", "other"), "word": ("what", "other"),
+}  # fmt: skip
+"""VQAv2's ``question_type`` and ``answer_type`` of the question about each kind of fact."""
 
 
 def _vqa_question(fact: Fact) -> str | None:
@@ -138,9 +155,16 @@ def vqa_rows(example: Example, rng: random.Random) -> list[dict[str, Any]]:
         question = _vqa_question(fact)
         if question is not None:
             answers = [{"answer": fact.answer, "answer_confidence": "yes", "answer_id": k + 1} for k in range(10)]
+            question_type, answer_type = VQA_TYPES[fact.kind]
             rows.append({**template, "question": question, "answers": answers, "multiple_choice_answer": fact.answer,
-                         "question_id": template["question_id"] * 1000 + 100 + len(rows)})
+                         "question_id": template["question_id"] * 1000 + 100 + len(rows),
+                         "question_type": question_type, "answer_type": answer_type})
     return rows
+
+
+SEED_DIMENSION = {"color": 3, "shape": 3, "count": 5, "relation": 6, "word": 9}
+"""The SEED-Bench ``question_type_id`` of the question about each kind of fact: 3 Instance Attributes,
+5 Instances Counting, 6 Spatial Relation, 9 Text Understanding."""
 
 
 def _seed_question(fact: Fact) -> tuple[str, str, list[str]] | None:
@@ -164,17 +188,18 @@ OPTION_LOOKUPS = 3  # per image, by default
 
 def seed_rows(example: Example, rng: random.Random, option_lookups: int = OPTION_LOOKUPS) -> list[dict[str, Any]]:
     """The scene's facts as four-option questions, then up to ``option_lookups`` of them again as option
-    lookups (``_lookup_question``)."""
+    lookups (``_lookup_question``); a lookup keeps the dimension of the question it looks up."""
     template = example.rows[0]
     rows: list[dict[str, Any]] = []
-    asked = [a for a in map(_seed_question, facts(example.scene, rng)) if a is not None]
-    lookups = [(_lookup_question(correct), correct, wrong) for _, correct, wrong in asked]
-    for question, correct, wrong in asked + rng.sample(lookups, min(option_lookups, len(lookups))):
+    asked = [(*question, SEED_DIMENSION[fact.kind]) for fact in facts(example.scene, rng)
+             if (question := _seed_question(fact)) is not None]
+    lookups = [(_lookup_question(correct), correct, wrong, dimension) for _, correct, wrong, dimension in asked]
+    for question, correct, wrong, dimension in asked + rng.sample(lookups, min(option_lookups, len(lookups))):
         options = [correct, *rng.sample(wrong, 3)]
         rng.shuffle(options)
         letter = "ABCD"[options.index(correct)]
         rows.append({**template, "question": question, "answer": letter, "question_id": f"{template['question_id']}.{len(rows)}",
-                     **{f"choice_{k}": text for k, text in zip("abcd", options)}})
+                     "question_type_id": dimension, **{f"choice_{k}": text for k, text in zip("abcd", options)}})
     return rows
 
 

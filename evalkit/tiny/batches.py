@@ -35,6 +35,11 @@ class Curriculum:
     tasks: tuple[str, ...] = ("synth_refcoco",)
     until_fraction: float = 0.25
 
+    def __post_init__(self) -> None:
+        if not 0 < self.until_fraction <= 1:
+            raise ValueError(f"a curriculum lasts a fraction of the run in (0, 1], got {self.until_fraction}; "
+                             "to train without one, give it no tasks")
+
     def max_shapes(self, task: str, step: int, total_steps: int, rng: random.Random) -> int | None:
         if task not in self.tasks or total_steps <= 0:
             return None

@@ -51,6 +51,7 @@ class PackedBatch:
     dense_rows: torch.Tensor  # (dense targets,) row, column and id of each image token's target
     dense_cols: torch.Tensor
     dense_ids: torch.Tensor
+    subtasks: tuple[str | None, ...]  # one per packed sequence, as ``tasks``
 
 
 def _with_spans_blanked(ids: Sequence[int], image_start_id: int) -> list[int]:
@@ -87,6 +88,7 @@ def pack(groups: Sequence[ImageGroup], pad_id: int, image_size: int, image_start
     segments: list[list[int]] = []
     targets: list[tuple[int, int, int, int]] = []
     tasks: list[str] = []
+    subtasks: list[str | None] = []
     images = []
     longest = []
     dense: list[tuple[int, int, int]] = []
@@ -110,6 +112,7 @@ def pack(groups: Sequence[ImageGroup], pad_id: int, image_size: int, image_start
             for token in range(sequence.answer_start, len(sequence.ids)):
                 targets.append((row, offset + token - 1, sequence.ids[token], len(tasks)))
             tasks.append(sequence.task)
+            subtasks.append(sequence.subtask)
         rows.append(ids)
         positions.append(pos)
         segments.append(seg)
@@ -132,7 +135,7 @@ def pack(groups: Sequence[ImageGroup], pad_id: int, image_size: int, image_start
     cells = torch.tensor(dense, dtype=torch.long).reshape(-1, 3)
     return PackedBatch(ids_t, pos_t, mask.unsqueeze(1), preprocess_images(images, image_size),
                        torch.tensor(longest), loss[:, 0], loss[:, 1], loss[:, 2], loss[:, 3], tuple(tasks),
-                       cells[:, 0], cells[:, 1], cells[:, 2])
+                       cells[:, 0], cells[:, 1], cells[:, 2], tuple(subtasks))
 
 
 def packed_hidden(network: QwenVLNetwork, batch: PackedBatch) -> torch.Tensor:

@@ -21,8 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from evalkit.data.samples import Sample, build_samples
 from evalkit.data.rowset import RowSet
+from evalkit.data.samples import Sample, build_samples
 from evalkit.errors import DataError
 from evalkit.models.qwen_vl.prompt import render_prompt
 from evalkit.models.qwen_vl.tokenizer import QwenTokenizer
@@ -39,12 +39,14 @@ FAMILY = "qwen-vl"
 
 @dataclass(frozen=True)
 class TrainingSequence:
-    """Prompt ids followed by answer ids; the loss covers ``ids[answer_start:]``."""
+    """Prompt ids followed by answer ids; the loss covers ``ids[answer_start:]``. ``subtask`` is the
+    sample's subtask (MME category, SEED dimension, VQA answer type), if its task has them."""
 
     task: str
     ids: tuple[int, ...]
     answer_start: int
     images: tuple["Image", ...]
+    subtask: str | None = None
 
 
 def _image_bytes(cell: Any) -> Any:
@@ -106,5 +108,6 @@ def training_sequences(
             end = tokenizer.eod_id if prompt_spec.style == "raw" else tokenizer.im_end_id
             answer_ids = tokenizer.encode(answer) + [end]
         images = tuple(image.load() for image in rendered.images)
-        out.append(TrainingSequence(spec.name, rendered.ids + tuple(answer_ids), len(rendered.ids), images))
+        out.append(TrainingSequence(spec.name, rendered.ids + tuple(answer_ids), len(rendered.ids), images,
+                                    sample.meta.get("subtask")))
     return out

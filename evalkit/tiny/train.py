@@ -11,6 +11,10 @@ the optimizer moments start afresh.
 ``--curriculum-tasks`` and ``--curriculum-until`` set which tasks start from single-shape scenes and
 for how much of the run (by default grounding only, for the first quarter).
 ``--export`` copies the final model to a folder (the bundled one is ``evalkit/_models/qwen-vl-tiny``).
+
+Every ``LOG_EVERY`` steps ``DIR/train.log`` gets a line with the mean loss of those steps' answers per task
+(``by_task``) and per task and subtask (``by_subtask``, e.g. ``synth_mme/position``), so that a subtask
+the model is not learning shows up while the run goes on rather than only in its scores.
 """
 
 from __future__ import annotations
@@ -45,6 +49,8 @@ from evalkit.tiny.initialization import initialize
 from evalkit.tiny.packing import PackedBatch, packed_hidden
 from evalkit.tiny.sequences import FAMILY, answer_text, samples_of
 from evalkit.tiny.vocabulary import mergeable_ranks, train_bpe, write_tiktoken
+
+LOG_EVERY = 20  # steps per line of the training log
 
 DEFAULT_MIX = {
     "synth_mme": 0.20, "synth_vqa": 0.15, "synth_seed": 0.20, "synth_refcoco": 0.15, "synth_ocrvqa": 0.15,
@@ -169,6 +175,7 @@ def train(settings: TrainSettings, export: Path | None = None, resume: bool = Fa
         _log(log, {"event": "start", "step": start, "parameters": n_params, "settings": _jsonable(settings)})
         last_save = time.monotonic()
         running: dict[str, list[float]] = defaultdict(list)
+        running_subtasks: dict[str, list[float]] = defaultdict(list)
         began = time.monotonic()
         network.train()
         end = settings.steps if stop_at is None else min(stop_at, settings.steps)
@@ -186,15 +193,18 @@ def train(settings: TrainSettings, export: Path | None = None, resume: bool = Fa
                 total += float(losses.detach().sum()) / n_sequences
                 if batch.dense_ids.numel():
                     running["dense"].append(float(dense.detach()) / batch.dense_ids.numel())
-                for task, value in zip(batch.tasks, losses.detach().tolist()):
+                for task, subtask, value in zip(batch.tasks, batch.subtasks, losses.detach().tolist()):
                     running[task].append(value)
+                    if subtask is not None:
+                        running_subtasks[f"{task}/{subtask}"].append(value)
             torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
             optimizer.step()
-            if (step + 1) % 20 == 0:
-                by_task = {t: round(sum(v) / len(v), 4) for t, v in running.items()}
+            if (step + 1) % LOG_EVERY == 0:
                 _log(log, {"step": step + 1, "lr": round(learning_rate(settings, step), 7), "loss": round(total, 4),
-                           "elapsed_s": round(time.monotonic() - began), "by_task": by_task})
+                           "elapsed_s": round(time.monotonic() - began), "by_task": _means(running),
+                           "by_subtask": _means(running_subtasks)})
                 running.clear()
+                running_subtasks.clear()
             if time.monotonic() - last_save > settings.save_minutes * 60 or step + 1 == end:
                 _save(work, network, optimizer, step + 1, settings, architecture, tokenizer, vocab)
                 last_save = time.monotonic()
@@ -220,6 +230,10 @@ def _provenance(settings: TrainSettings, step: int) -> dict[str, object]:
 
 def _jsonable(settings: TrainSettings) -> dict[str, object]:
     return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(settings).items()}
+
+
+def _means(losses: dict[str, list[float]]) -> dict[str, float]:
+    return {key: round(sum(values) / len(values), 4) for key, values in losses.items()}
 
 
 def _log(handle: object, record: dict[str, object]) -> None:
