@@ -1,0 +1,93 @@
+"""The answer loss of a trained ``qwen-vl-tiny`` per task and subtask, on training batches it never saw:
+``python -m evalkit.tiny.probe --model DIR``.
+
+A test score says what a model gets right; this says what it has learned of the training task itself.
+The batches come from the same stream as training's (``batches.BatchStream``: the same generators,
+auxiliary questions and prompts), at steps far past any run's end, so no image of them was trained
+on. A subtask whose loss stays where guessing leaves it has not been learned at all, which a score
+near chance cannot tell apart from a model that knows the answer but not the benchmark's format.
+The loss is per answer token, the end token included: a yes/no answer is two tokens, so a coin toss
+on it gives about 0.35, and a random letter for a four-option choice about 1.39.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from evalkit.errors import ConfigError, ModelLoadError
+from evalkit.tiny.batches import BatchStream, Curriculum
+
+FIRST_STEP = 10**7  # far past the end of any training run, so the probe's batches are unseen
+
+
+@dataclass(frozen=True)
+class SubtaskLoss:
+    key: str  # "task/subtask", or "task" for sequences without a subtask
+    sequences: int
+    loss: float  # mean over sequences of the mean answer-token loss
+
+
+def probe(model_dir: str, tasks: tuple[str, ...] | None = None, batches: int = 8, batch_size: int = 24,
+          seed: int | None = None) -> list[SubtaskLoss]:
+    """Answer losses of the checkpoint at ``model_dir`` on ``batches`` unseen batches of ``tasks`` (by
+    default the tasks it was trained on), with the training stream's settings recorded in it."""
+    from evalkit.models.qwen_vl import load
+    from evalkit.tiny.train import DEFAULT_MIX, packed_losses
+
+    recorded = json.loads((Path(model_dir) / "config.json").read_text(encoding="utf-8")) \
+        if (Path(model_dir) / "config.json").is_file() else {}
+    settings = recorded.get("evalkit_training", {}).get("settings", {})
+    trained = tuple(settings.get("mix", DEFAULT_MIX))
+    chosen = tasks or trained
+    unknown = [t for t in chosen if not t.startswith("synth_")]
+    if unknown:
+        raise ConfigError(f"the probe draws synthetic training data; {', '.join(unknown)} is not a synth_ task")
+    model = load(model_dir, device="cpu")
+    network = model.network.eval()
+    stream = BatchStream({t: 1.0 for t in chosen}, model.tokenizer, settings.get("seed", 0) if seed is None else seed,
+                         batch_size, FIRST_STEP, Curriculum(()), network.config.visual.image_size,
+                         auxiliary=settings.get("auxiliary", True),
+                         option_lookups=settings.get("option_lookups", 3))
+    losses: dict[str, list[float]] = defaultdict(list)
+    with torch.no_grad():
+        for step in range(FIRST_STEP, FIRST_STEP + batches):
+            for batch in stream.packed(step, batch_size):
+                values, _ = packed_losses(network, batch, bf16=False)
+                for task, subtask, value in zip(batch.tasks, batch.subtasks, values.tolist()):
+                    losses[task if subtask is None else f"{task}/{subtask}"].append(value)
+    return [SubtaskLoss(key, len(v), sum(v) / len(v)) for key, v in sorted(losses.items())]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m evalkit.tiny.probe", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", required=True,
+                        help="an exported qwen-vl-tiny folder (config.json, weights, vocabulary)")
+    parser.add_argument("--tasks", default="", help="comma-separated synth_ tasks (default: those it was trained on)")
+    parser.add_argument("--batches", type=int, default=8, help="unseen batches to draw (default 8)")
+    parser.add_argument("--batch-size", type=int, default=24, help="images per batch (default 24)")
+    parser.add_argument("--seed", type=int, default=None, help="the stream's seed (default: the training seed)")
+    args = parser.parse_args(argv)
+    if args.batches < 1 or args.batch_size < 1:
+        parser.error("--batches and --batch-size must be at least 1")
+    tasks = tuple(t.strip() for t in args.tasks.split(",") if t.strip()) or None
+    try:
+        rows = probe(args.model, tasks, args.batches, args.batch_size, args.seed)
+    except (ConfigError, ModelLoadError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    width = max(len(r.key) for r in rows)
+    print(f"{'task/subtask':<{width}}  sequences  loss/token")
+    for row in rows:
+        print(f"{row.key:<{width}}  {row.sequences:>9}  {row.loss:>10.3f}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,53 @@
+"""The probe: answer losses per task and subtask on training batches a checkpoint never saw."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from evalkit.models.qwen_vl.tokenizer import QwenTokenizer
+from evalkit.tiny.architecture import TinyArchitecture
+from evalkit.tiny.probe import main, probe
+from evalkit.tiny.train import TrainSettings, train
+
+SMALL = TinyArchitecture(layers=1, mlp_width=64, vision_width=64, vision_layers=1)
+
+
+@pytest.fixture(scope="module")
+def untrained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("probe")
+    train(TrainSettings(work_dir=work, steps=0, batch_size=2, micro_batch=2, vocab_examples=3, vocab_merges=100,
+                        save_minutes=1000.0, mix={"synth_mme": 1.0, "synth_caption": 1.0}, architecture=SMALL))
+    return work / "model"
+
+
+def test_losses_are_reported_per_subtask_of_the_trained_tasks(untrained: Path) -> None:
+    rows = probe(str(untrained), batches=2, batch_size=3)
+    keys = {row.key for row in rows}
+    assert keys <= {"synth_caption"} | {f"synth_mme/{c}" for c in ("existence", "count", "position", "color", "OCR")}
+    assert any(key.startswith("synth_mme/") for key in keys)
+    assert all(row.sequences >= 1 for row in rows)
+    vocabulary = len(QwenTokenizer.from_file(untrained / "qwen.tiktoken"))
+    # an untrained model spreads its guesses evenly over the whole vocabulary
+    assert all(abs(row.loss - math.log(vocabulary)) < 0.5 for row in rows)
+
+
+def test_the_tasks_can_be_chosen_and_the_cli_prints_a_table(untrained: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    assert {row.key.split("/")[0] for row in probe(str(untrained), ("synth_caption",), batches=1, batch_size=2)} \
+        == {"synth_caption"}
+    assert main(["--model", str(untrained), "--tasks", "synth_mme", "--batches", "1", "--batch-size", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["task/subtask", "sequences", "loss/token"]
+    assert lines[1:] and all(line.startswith("synth_mme/") for line in lines[1:])
+
+
+def test_bad_arguments_are_refused_with_a_message(untrained: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--model", str(untrained), "--tasks", "mme"]) == 2
+    assert "not a synth_ task" in capsys.readouterr().err
+    assert main(["--model", str(untrained.parent / "missing")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--model", str(untrained), "--batches", "0"])
