@@ -22,7 +22,10 @@ from pathlib import Path
 import torch
 
 from evalkit.errors import ConfigError, ModelLoadError
+from evalkit.models.qwen_vl import load
+from evalkit.tiny.auxiliary import OPTION_LOOKUPS
 from evalkit.tiny.batches import BatchStream, Curriculum
+from evalkit.tiny.train import DEFAULT_MIX, packed_losses
 
 FIRST_STEP = 10**7  # far past the end of any training run, so the probe's batches are unseen
 
@@ -38,9 +41,6 @@ def probe(model_dir: str, tasks: tuple[str, ...] | None = None, batches: int = 8
           seed: int | None = None) -> list[SubtaskLoss]:
     """Answer losses of the checkpoint at ``model_dir`` on ``batches`` unseen batches of ``tasks`` (by
     default the tasks it was trained on), with the training stream's settings recorded in it."""
-    from evalkit.models.qwen_vl import load
-    from evalkit.tiny.train import DEFAULT_MIX, packed_losses
-
     recorded = json.loads((Path(model_dir) / "config.json").read_text(encoding="utf-8")) \
         if (Path(model_dir) / "config.json").is_file() else {}
     settings = recorded.get("evalkit_training", {}).get("settings", {})
@@ -54,7 +54,7 @@ def probe(model_dir: str, tasks: tuple[str, ...] | None = None, batches: int = 8
     stream = BatchStream({t: 1.0 for t in chosen}, model.tokenizer, settings.get("seed", 0) if seed is None else seed,
                          batch_size, FIRST_STEP, Curriculum(()), network.config.visual.image_size,
                          auxiliary=settings.get("auxiliary", True),
-                         option_lookups=settings.get("option_lookups", 3))
+                         option_lookups=settings.get("option_lookups", OPTION_LOOKUPS))
     losses: dict[str, list[float]] = defaultdict(list)
     with torch.no_grad():
         for step in range(FIRST_STEP, FIRST_STEP + batches):
