@@ -32,6 +32,9 @@ def test_losses_are_reported_per_subtask_of_the_trained_tasks(untrained: Path) -
     vocabulary = len(QwenTokenizer.from_file(untrained / "qwen.tiktoken"))
     # an untrained model spreads its guesses evenly over the whole vocabulary
     assert all(abs(row.loss - math.log(vocabulary)) < 0.5 for row in rows)
+    mme = [row for row in rows if row.key.startswith("synth_mme/")]
+    assert all(row.tokens >= 2 for row in mme)  # "Yes" or "No", then the end token
+    assert all(abs(row.answer_loss - row.tokens * math.log(vocabulary)) < 0.5 * row.tokens for row in rows)
 
 
 def test_the_tasks_can_be_chosen_and_the_cli_prints_a_table(untrained: Path,
@@ -40,7 +43,7 @@ def test_the_tasks_can_be_chosen_and_the_cli_prints_a_table(untrained: Path,
         == {"synth_caption"}
     assert main(["--model", str(untrained), "--tasks", "synth_mme", "--batches", "1", "--batch-size", "2"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["task/subtask", "sequences", "loss/token"]
+    assert lines[0].split() == ["task/subtask", "sequences", "tokens/answer", "loss/token", "loss/answer"]
     assert lines[1:] and all(line.startswith("synth_mme/") for line in lines[1:])
 
 

@@ -6,8 +6,11 @@ The batches come from the same stream as training's (``batches.BatchStream``: th
 auxiliary questions and prompts), at steps far past any run's end, so no image of them was trained
 on. A subtask whose loss stays where guessing leaves it has not been learned at all, which a score
 near chance cannot tell apart from a model that knows the answer but not the benchmark's format.
-The loss is per answer token, the end token included: a yes/no answer is two tokens, so a coin toss
-on it gives about 0.35, and a random letter for a four-option choice about 1.39.
+The table gives the loss per answer token (the end token included) and per whole answer. How many
+tokens an answer has depends on the vocabulary, so chance is easiest read per answer: a coin toss on a
+yes/no question gives about 0.69, a random letter for a four-option choice about 1.39. With the bundled
+vocabulary an MME answer is three tokens (``Y``, ``es``, the end token), so its coin toss gives 0.23 per
+token; a SEED answer is the letter alone.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ class SubtaskLoss:
     key: str  # "task/subtask", or "task" for sequences without a subtask
     sequences: int
     loss: float  # mean over sequences of the mean answer-token loss
+    tokens: float  # mean answer tokens per sequence
+    answer_loss: float  # mean over sequences of the summed answer-token loss
 
 
 def probe(model_dir: str, tasks: tuple[str, ...] | None = None, batches: int = 8, batch_size: int = 24,
@@ -55,14 +60,16 @@ def probe(model_dir: str, tasks: tuple[str, ...] | None = None, batches: int = 8
                          batch_size, FIRST_STEP, Curriculum(()), network.config.visual.image_size,
                          auxiliary=settings.get("auxiliary", True),
                          option_lookups=settings.get("option_lookups", OPTION_LOOKUPS))
-    losses: dict[str, list[float]] = defaultdict(list)
+    losses: dict[str, list[tuple[float, int]]] = defaultdict(list)
     with torch.no_grad():
         for step in range(FIRST_STEP, FIRST_STEP + batches):
             for batch in stream.packed(step, batch_size):
                 values, _ = packed_losses(network, batch, bf16=False)
-                for task, subtask, value in zip(batch.tasks, batch.subtasks, values.tolist()):
-                    losses[task if subtask is None else f"{task}/{subtask}"].append(value)
-    return [SubtaskLoss(key, len(v), sum(v) / len(v)) for key, v in sorted(losses.items())]
+                counts = torch.bincount(batch.loss_sequence, minlength=len(batch.tasks)).tolist()
+                for task, subtask, value, count in zip(batch.tasks, batch.subtasks, values.tolist(), counts):
+                    losses[task if subtask is None else f"{task}/{subtask}"].append((value, count))
+    return [SubtaskLoss(key, len(v), sum(m for m, _ in v) / len(v), sum(n for _, n in v) / len(v),
+                        sum(m * n for m, n in v) / len(v)) for key, v in sorted(losses.items())]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,9 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     width = max(len(r.key) for r in rows)
-    print(f"{'task/subtask':<{width}}  sequences  loss/token")
+    print(f"{'task/subtask':<{width}}  sequences  tokens/answer  loss/token  loss/answer")
     for row in rows:
-        print(f"{row.key:<{width}}  {row.sequences:>9}  {row.loss:>10.3f}")
+        print(f"{row.key:<{width}}  {row.sequences:>9}  {row.tokens:>13.2f}  {row.loss:>10.3f}  {row.answer_loss:>11.3f}")
     return 0
 
 
