@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 import pytest
+import torch
 
 from evalkit.models.qwen_vl.tokenizer import QwenTokenizer
 from evalkit.tiny.architecture import TinyArchitecture
@@ -54,3 +55,25 @@ def test_bad_arguments_are_refused_with_a_message(untrained: Path, capsys: pytes
     assert "does not exist" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["--model", str(untrained), "--batches", "0"])
+
+
+def test_the_linear_readout_finds_a_place_the_features_hold_and_not_one_they_lack() -> None:
+    from evalkit.tiny.probe import linear_readout
+
+    torch.manual_seed(0)
+    cell = torch.arange(256)
+    column = cell % 16
+    noise = torch.randn(20, 256, 24)
+    holding = noise.clone()
+    holding[:, cell, column] += 4.0  # channel k is high at the tokens of column k
+    assert linear_readout(holding, column, fit_images=14) > 0.95
+    assert linear_readout(noise, column, fit_images=14) < 0.15  # chance is 1/16
+
+
+def test_the_position_probe_reports_row_column_and_half(untrained: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--model", str(untrained), "--positions", "--batches", "2", "--batch-size", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines[1:]] == ["row", "column", "half"]
+    assert all(0.0 <= float(line.split()[1]) <= 1.0 for line in lines[1:])
+    assert main(["--model", str(untrained), "--positions", "--batches", "1", "--batch-size", "3"]) == 2
+    assert "at least 4" in capsys.readouterr().err

@@ -11,6 +11,10 @@ tokens an answer has depends on the vocabulary, so chance is easiest read per an
 yes/no question gives about 0.69, a random letter for a four-option choice about 1.39. With the bundled
 vocabulary an MME answer is three tokens (``Y``, ``es``, the end token), so its coin toss gives 0.23 per
 token; a SEED answer is the letter alone.
+
+``--positions`` asks instead how well a token's place in the image can be read from the image
+features the language model receives: a linear classifier is fitted on most of a set of unseen
+training images and scored on the rest, for each token's grid row, grid column and image half.
 """
 
 from __future__ import annotations
@@ -23,11 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 
 from evalkit.errors import ConfigError, ModelLoadError
 from evalkit.models.qwen_vl import load
 from evalkit.tiny.auxiliary import OPTION_LOOKUPS
 from evalkit.tiny.batches import BatchStream, Curriculum
+from evalkit.tiny.dense import GRID
 from evalkit.tiny.train import DEFAULT_MIX, packed_losses
 
 FIRST_STEP = 10**7  # far past the end of any training run, so the probe's batches are unseen
@@ -72,6 +78,53 @@ def probe(model_dir: str, tasks: tuple[str, ...] | None = None, batches: int = 8
                         sum(m * n for m, n in v) / len(v)) for key, v in sorted(losses.items())]
 
 
+def linear_readout(features: torch.Tensor, labels: torch.Tensor, fit_images: int, steps: int = 300) -> float:
+    """Test accuracy of a linear classifier of ``labels`` (one per token) from ``features`` (images,
+    tokens, width), fitted on the first ``fit_images`` images and scored on the others."""
+    classes = int(labels.max()) + 1
+    x = features.float().reshape(-1, features.size(-1))
+    y = labels.repeat(features.size(0))
+    split = fit_images * features.size(1)
+    mean, std = x[:split].mean(0), x[:split].std(0) + 1e-5
+    x = (x - mean) / std
+    weight = torch.zeros(x.size(1), classes, requires_grad=True)
+    bias = torch.zeros(classes, requires_grad=True)
+    optimizer = torch.optim.Adam([weight, bias], lr=0.05)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        F.cross_entropy(x[:split] @ weight + bias, y[:split]).backward()
+        optimizer.step()
+    with torch.no_grad():
+        return float(((x[split:] @ weight + bias).argmax(1) == y[split:]).float().mean())
+
+
+def position_probe(model_dir: str, batches: int = 12, batch_size: int = 24, seed: int = 0) -> dict[str, float]:
+    """How well each image token's grid row, grid column and image half (left or right) can be read
+    linearly from the image features of the checkpoint at ``model_dir``, on unseen training images of
+    every task in its mix: the test accuracy of a classifier fitted on 70% of them."""
+    recorded = json.loads((Path(model_dir) / "config.json").read_text(encoding="utf-8")) \
+        if (Path(model_dir) / "config.json").is_file() else {}
+    mix = recorded.get("evalkit_training", {}).get("settings", {}).get("mix", DEFAULT_MIX)
+    model = load(model_dir, device="cpu")
+    network = model.network.eval()
+    stream = BatchStream({t: 1.0 for t in mix}, model.tokenizer, seed, batch_size, FIRST_STEP, Curriculum(()),
+                         network.config.visual.image_size)
+    if batches * batch_size < 4:
+        raise ConfigError("the position probe fits on some images and scores on others: give it at least 4 "
+                          "(--batches times --batch-size)")
+    with torch.no_grad():
+        pixels = torch.cat([b.pixels for step in range(FIRST_STEP, FIRST_STEP + batches)
+                            for b in stream.packed(step, batch_size)])
+        features = network.encode_images(pixels)
+    if features.size(1) != GRID * GRID:
+        raise ConfigError(f"the probe expects {GRID * GRID} image tokens, this model gives {features.size(1)}")
+    torch.manual_seed(seed)
+    cell = torch.arange(GRID * GRID)
+    fit = int(0.7 * features.size(0))
+    return {name: linear_readout(features, labels, fit) for name, labels in
+            (("row", cell // GRID), ("column", cell % GRID), ("half", (cell % GRID) // (GRID // 2)))}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evalkit.tiny.probe", description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", required=True,
@@ -80,10 +133,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batches", type=int, default=8, help="unseen batches to draw (default 8)")
     parser.add_argument("--batch-size", type=int, default=24, help="images per batch (default 24)")
     parser.add_argument("--seed", type=int, default=None, help="the stream's seed (default: the training seed)")
+    parser.add_argument("--positions", action="store_true",
+                        help="instead, how well a linear classifier reads each image token's place from its features")
     args = parser.parse_args(argv)
     if args.batches < 1 or args.batch_size < 1:
         parser.error("--batches and --batch-size must be at least 1")
     tasks = tuple(t.strip() for t in args.tasks.split(",") if t.strip()) or None
+    if args.positions:
+        try:
+            accuracy = position_probe(args.model, args.batches, args.batch_size, args.seed or 0)
+        except (ConfigError, ModelLoadError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        chance = {"row": 1 / GRID, "column": 1 / GRID, "half": 0.5}
+        print("image token's place  test accuracy  chance")
+        for name, value in accuracy.items():
+            print(f"{name:<19}  {value:>13.3f}  {chance[name]:>6.3f}")
+        return 0
     try:
         rows = probe(args.model, tasks, args.batches, args.batch_size, args.seed)
     except (ConfigError, ModelLoadError) as error:
