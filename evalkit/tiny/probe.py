@@ -25,6 +25,7 @@ import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -48,13 +49,18 @@ class SubtaskLoss:
     answer_loss: float  # mean over sequences of the summed answer-token loss
 
 
+def _training_settings(model_dir: str) -> dict[str, Any]:
+    """The training settings a checkpoint records (``config.json``'s ``evalkit_training``), if any."""
+    config = Path(model_dir) / "config.json"
+    recorded = json.loads(config.read_text(encoding="utf-8")) if config.is_file() else {}
+    return recorded.get("evalkit_training", {}).get("settings", {})
+
+
 def probe(model_dir: str, tasks: tuple[str, ...] | None = None, batches: int = 8, batch_size: int = 24,
           seed: int | None = None) -> list[SubtaskLoss]:
     """Answer losses of the checkpoint at ``model_dir`` on ``batches`` unseen batches of ``tasks`` (by
     default the tasks it was trained on), with the training stream's settings recorded in it."""
-    recorded = json.loads((Path(model_dir) / "config.json").read_text(encoding="utf-8")) \
-        if (Path(model_dir) / "config.json").is_file() else {}
-    settings = recorded.get("evalkit_training", {}).get("settings", {})
+    settings = _training_settings(model_dir)
     trained = tuple(settings.get("mix", DEFAULT_MIX))
     chosen = tasks or trained
     unknown = [t for t in chosen if not t.startswith("synth_")]
@@ -98,13 +104,14 @@ def linear_readout(features: torch.Tensor, labels: torch.Tensor, fit_images: int
         return float(((x[split:] @ weight + bias).argmax(1) == y[split:]).float().mean())
 
 
-def position_probe(model_dir: str, batches: int = 12, batch_size: int = 24, seed: int = 0) -> dict[str, float]:
+def position_probe(model_dir: str, batches: int = 12, batch_size: int = 24,
+                   seed: int | None = None) -> dict[str, float]:
     """How well each image token's grid row, grid column and image half (left or right) can be read
     linearly from the image features of the checkpoint at ``model_dir``, on unseen training images of
     every task in its mix: the test accuracy of a classifier fitted on 70% of them."""
-    recorded = json.loads((Path(model_dir) / "config.json").read_text(encoding="utf-8")) \
-        if (Path(model_dir) / "config.json").is_file() else {}
-    mix = recorded.get("evalkit_training", {}).get("settings", {}).get("mix", DEFAULT_MIX)
+    settings = _training_settings(model_dir)
+    mix = settings.get("mix", DEFAULT_MIX)
+    seed = settings.get("seed", 0) if seed is None else seed
     model = load(model_dir, device="cpu")
     network = model.network.eval()
     stream = BatchStream({t: 1.0 for t in mix}, model.tokenizer, seed, batch_size, FIRST_STEP, Curriculum(()),
@@ -141,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     tasks = tuple(t.strip() for t in args.tasks.split(",") if t.strip()) or None
     if args.positions:
         try:
-            accuracy = position_probe(args.model, args.batches, args.batch_size, args.seed or 0)
+            accuracy = position_probe(args.model, args.batches, args.batch_size, args.seed)
         except (ConfigError, ModelLoadError) as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
