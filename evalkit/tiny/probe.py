@@ -56,16 +56,19 @@ def _training_settings(model_dir: str) -> dict[str, Any]:
     return recorded.get("evalkit_training", {}).get("settings", {})
 
 
+def _synthetic(tasks: tuple[str, ...]) -> tuple[str, ...]:
+    unknown = [t for t in tasks if not t.startswith("synth_")]
+    if unknown:
+        raise ConfigError(f"the probe draws synthetic training data; {', '.join(unknown)} is not a synth_ task")
+    return tasks
+
+
 def probe(model_dir: str, tasks: tuple[str, ...] | None = None, batches: int = 8, batch_size: int = 24,
           seed: int | None = None) -> list[SubtaskLoss]:
     """Answer losses of the checkpoint at ``model_dir`` on ``batches`` unseen batches of ``tasks`` (by
     default the tasks it was trained on), with the training stream's settings recorded in it."""
     settings = _training_settings(model_dir)
-    trained = tuple(settings.get("mix", DEFAULT_MIX))
-    chosen = tasks or trained
-    unknown = [t for t in chosen if not t.startswith("synth_")]
-    if unknown:
-        raise ConfigError(f"the probe draws synthetic training data; {', '.join(unknown)} is not a synth_ task")
+    chosen = _synthetic(tasks or tuple(settings.get("mix", DEFAULT_MIX)))
     model = load(model_dir, device="cpu")
     network = model.network.eval()
     stream = BatchStream({t: 1.0 for t in chosen}, model.tokenizer, settings.get("seed", 0) if seed is None else seed,
@@ -104,21 +107,21 @@ def linear_readout(features: torch.Tensor, labels: torch.Tensor, fit_images: int
         return float(((x[split:] @ weight + bias).argmax(1) == y[split:]).float().mean())
 
 
-def position_probe(model_dir: str, batches: int = 12, batch_size: int = 24,
+def position_probe(model_dir: str, tasks: tuple[str, ...] | None = None, batches: int = 12, batch_size: int = 24,
                    seed: int | None = None) -> dict[str, float]:
     """How well each image token's grid row, grid column and image half (left or right) can be read
     linearly from the image features of the checkpoint at ``model_dir``, on unseen training images of
-    every task in its mix: the test accuracy of a classifier fitted on 70% of them."""
-    settings = _training_settings(model_dir)
-    mix = settings.get("mix", DEFAULT_MIX)
-    seed = settings.get("seed", 0) if seed is None else seed
-    model = load(model_dir, device="cpu")
-    network = model.network.eval()
-    stream = BatchStream({t: 1.0 for t in mix}, model.tokenizer, seed, batch_size, FIRST_STEP, Curriculum(()),
-                         network.config.visual.image_size)
+    ``tasks`` (by default those it was trained on): the test accuracy of a classifier fitted on 70% of them."""
     if batches * batch_size < 4:
         raise ConfigError("the position probe fits on some images and scores on others: give it at least 4 "
                           "(--batches times --batch-size)")
+    settings = _training_settings(model_dir)
+    chosen = _synthetic(tasks or tuple(settings.get("mix", DEFAULT_MIX)))
+    seed = settings.get("seed", 0) if seed is None else seed
+    model = load(model_dir, device="cpu")
+    network = model.network.eval()
+    stream = BatchStream({t: 1.0 for t in chosen}, model.tokenizer, seed, batch_size, FIRST_STEP, Curriculum(()),
+                         network.config.visual.image_size)
     with torch.no_grad():
         pixels = torch.cat([b.pixels for step in range(FIRST_STEP, FIRST_STEP + batches)
                             for b in stream.packed(step, batch_size)])
@@ -141,32 +144,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=24, help="images per batch (default 24)")
     parser.add_argument("--seed", type=int, default=None, help="the stream's seed (default: the training seed)")
     parser.add_argument("--positions", action="store_true",
-                        help="instead, how well a linear classifier reads each image token's place from its features")
+                        help="instead, how well a linear classifier reads each image token's place from the "
+                             "features of the images of --tasks")
     args = parser.parse_args(argv)
     if args.batches < 1 or args.batch_size < 1:
         parser.error("--batches and --batch-size must be at least 1")
     tasks = tuple(t.strip() for t in args.tasks.split(",") if t.strip()) or None
-    if args.positions:
-        try:
-            accuracy = position_probe(args.model, args.batches, args.batch_size, args.seed)
-        except (ConfigError, ModelLoadError) as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
-        chance = {"row": 1 / GRID, "column": 1 / GRID, "half": 0.5}
-        print("image token's place  test accuracy  chance")
-        for name, value in accuracy.items():
-            print(f"{name:<19}  {value:>13.3f}  {chance[name]:>6.3f}")
-        return 0
     try:
-        rows = probe(args.model, tasks, args.batches, args.batch_size, args.seed)
+        lines = _position_table(args, tasks) if args.positions else _loss_table(args, tasks)
     except (ConfigError, ModelLoadError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    width = max(len(r.key) for r in rows)
-    print(f"{'task/subtask':<{width}}  sequences  tokens/answer  loss/token  loss/answer")
-    for row in rows:
-        print(f"{row.key:<{width}}  {row.sequences:>9}  {row.tokens:>13.2f}  {row.loss:>10.3f}  {row.answer_loss:>11.3f}")
+    print("\n".join(lines))
     return 0
+
+
+def _position_table(args: argparse.Namespace, tasks: tuple[str, ...] | None) -> list[str]:
+    accuracy = position_probe(args.model, tasks, args.batches, args.batch_size, args.seed)
+    chance = {"row": 1 / GRID, "column": 1 / GRID, "half": 0.5}
+    return ["image token's place  test accuracy  chance"] + \
+        [f"{name:<19}  {value:>13.3f}  {chance[name]:>6.3f}" for name, value in accuracy.items()]
+
+
+def _loss_table(args: argparse.Namespace, tasks: tuple[str, ...] | None) -> list[str]:
+    rows = probe(args.model, tasks, args.batches, args.batch_size, args.seed)
+    width = max(len(r.key) for r in rows)
+    return [f"{'task/subtask':<{width}}  sequences  tokens/answer  loss/token  loss/answer"] + \
+        [f"{r.key:<{width}}  {r.sequences:>9}  {r.tokens:>13.2f}  {r.loss:>10.3f}  {r.answer_loss:>11.3f}" for r in rows]
 
 
 if __name__ == "__main__":  # pragma: no cover
