@@ -73,7 +73,29 @@ def test_the_linear_readout_finds_a_place_the_features_hold_and_not_one_they_lac
 def test_the_position_probe_reports_row_column_and_half(untrained: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--model", str(untrained), "--positions", "--batches", "2", "--batch-size", "3"]) == 0
     lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split("  ") == ["image token's place", "checkpoint", "at initialisation", "chance"]
     assert [line.split()[0] for line in lines[1:]] == ["row", "column", "half"]
-    assert all(0.0 <= float(line.split()[1]) <= 1.0 for line in lines[1:])
+    assert all(0.0 <= float(value) <= 1.0 for line in lines[1:] for value in line.split()[1:])
+    # a run of no steps exports the weights it started from, so both columns read the same features
+    assert all(line.split()[1] == line.split()[2] for line in lines[1:])
     assert main(["--model", str(untrained), "--positions", "--batches", "1", "--batch-size", "3"]) == 2
     assert "at least 4" in capsys.readouterr().err
+
+
+def test_the_initialised_readout_redraws_the_weights_training_started_from(untrained: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    from evalkit.tiny.probe import position_probe
+
+    changed = tmp_path / "changed"
+    shutil.copytree(untrained, changed)
+    weights = load_file(str(changed / "model.safetensors"))
+    key = next(k for k in weights if k.endswith("visual.positional_embedding"))
+    weights[key] = torch.zeros_like(weights[key])  # a checkpoint whose vision tower forgot every place
+    save_file(weights, str(changed / "model.safetensors"), metadata={"format": "pt"})
+    kwargs = {"batches": 2, "batch_size": 3}
+    forgotten, initial = position_probe(str(changed), **kwargs), position_probe(str(untrained), **kwargs)
+    assert forgotten["column"] < 0.2 < initial["column"]
+    assert position_probe(str(changed), initialised=True, **kwargs) == initial

@@ -14,7 +14,10 @@ token; a SEED answer is the letter alone.
 
 ``--positions`` asks instead how well a token's place in the image can be read from the image
 features the language model receives: a linear classifier is fitted on most of a set of unseen
-training images and scored on the rest, for each token's grid row, grid column and image half.
+training images and scored on the rest, for each token's grid row, grid column and image half. The
+same readout is given for the features of the same network with the weights training started from
+(``initialization.initialize`` with the recorded seed), so that a place the checkpoint does not hold
+shows as either never learned or lost in training.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from evalkit.models.qwen_vl import load
 from evalkit.tiny.auxiliary import OPTION_LOOKUPS
 from evalkit.tiny.batches import BatchStream, Curriculum
 from evalkit.tiny.dense import GRID
+from evalkit.tiny.initialization import initialize
 from evalkit.tiny.train import DEFAULT_MIX, packed_losses
 
 FIRST_STEP = 10**7  # far past the end of any training run, so the probe's batches are unseen
@@ -108,10 +112,12 @@ def linear_readout(features: torch.Tensor, labels: torch.Tensor, fit_images: int
 
 
 def position_probe(model_dir: str, tasks: tuple[str, ...] | None = None, batches: int = 12, batch_size: int = 24,
-                   seed: int | None = None) -> dict[str, float]:
+                   seed: int | None = None, initialised: bool = False) -> dict[str, float]:
     """How well each image token's grid row, grid column and image half (left or right) can be read
     linearly from the image features of the checkpoint at ``model_dir``, on unseen training images of
-    ``tasks`` (by default those it was trained on): the test accuracy of a classifier fitted on 70% of them."""
+    ``tasks`` (by default those it was trained on): the test accuracy of a classifier fitted on 70% of them.
+    ``initialised`` reads instead the features of the checkpoint's network with its weights drawn again
+    as training drew them before the first step (the recorded training seed)."""
     if batches * batch_size < 4:
         raise ConfigError("the position probe fits on some images and scores on others: give it at least 4 "
                           "(--batches times --batch-size)")
@@ -120,6 +126,8 @@ def position_probe(model_dir: str, tasks: tuple[str, ...] | None = None, batches
     seed = settings.get("seed", 0) if seed is None else seed
     model = load(model_dir, device="cpu")
     network = model.network.eval()
+    if initialised:
+        initialize(network, settings.get("seed", 0))
     stream = BatchStream({t: 1.0 for t in chosen}, model.tokenizer, seed, batch_size, FIRST_STEP, Curriculum(()),
                          network.config.visual.image_size)
     with torch.no_grad():
@@ -145,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None, help="the stream's seed (default: the training seed)")
     parser.add_argument("--positions", action="store_true",
                         help="instead, how well a linear classifier reads each image token's place from the "
-                             "features of the images of --tasks")
+                             "features of the images of --tasks, for the checkpoint and for its weights at "
+                             "initialisation")
     args = parser.parse_args(argv)
     if args.batches < 1 or args.batch_size < 1:
         parser.error("--batches and --batch-size must be at least 1")
@@ -160,10 +169,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _position_table(args: argparse.Namespace, tasks: tuple[str, ...] | None) -> list[str]:
-    accuracy = position_probe(args.model, tasks, args.batches, args.batch_size, args.seed)
+    trained = position_probe(args.model, tasks, args.batches, args.batch_size, args.seed)
+    initial = position_probe(args.model, tasks, args.batches, args.batch_size, args.seed, initialised=True)
     chance = {"row": 1 / GRID, "column": 1 / GRID, "half": 0.5}
-    return ["image token's place  test accuracy  chance"] + \
-        [f"{name:<19}  {value:>13.3f}  {chance[name]:>6.3f}" for name, value in accuracy.items()]
+    return ["image token's place  checkpoint  at initialisation  chance"] + \
+        [f"{name:<19}  {trained[name]:>10.3f}  {initial[name]:>17.3f}  {chance[name]:>6.3f}" for name in trained]
 
 
 def _loss_table(args: argparse.Namespace, tasks: tuple[str, ...] | None) -> list[str]:
