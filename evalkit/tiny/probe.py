@@ -118,6 +118,13 @@ def position_probe(model_dir: str, tasks: tuple[str, ...] | None = None, batches
     ``tasks`` (by default those it was trained on): the test accuracy of a classifier fitted on 70% of them.
     ``initialised`` reads instead the features of the checkpoint's network with its weights drawn again
     as training drew them before the first step (the recorded training seed)."""
+    return _position_readouts(model_dir, tasks, batches, batch_size, seed, (initialised,))[0]
+
+
+def _position_readouts(model_dir: str, tasks: tuple[str, ...] | None, batches: int, batch_size: int,
+                       seed: int | None, weights: tuple[bool, ...]) -> list[dict[str, float]]:
+    """``position_probe`` for each of ``weights`` (False: the checkpoint's, True: as initialised, which must
+    come last), with one load of the model and one draw of the images."""
     if batches * batch_size < 4:
         raise ConfigError("the position probe fits on some images and scores on others: give it at least 4 "
                           "(--batches times --batch-size)")
@@ -126,21 +133,24 @@ def position_probe(model_dir: str, tasks: tuple[str, ...] | None = None, batches
     seed = settings.get("seed", 0) if seed is None else seed
     model = load(model_dir, device="cpu")
     network = model.network.eval()
-    if initialised:
-        initialize(network, settings.get("seed", 0))
     stream = BatchStream({t: 1.0 for t in chosen}, model.tokenizer, seed, batch_size, FIRST_STEP, Curriculum(()),
                          network.config.visual.image_size)
-    with torch.no_grad():
-        pixels = torch.cat([b.pixels for step in range(FIRST_STEP, FIRST_STEP + batches)
-                            for b in stream.packed(step, batch_size)])
-        features = network.encode_images(pixels)
-    if features.size(1) != GRID * GRID:
-        raise ConfigError(f"the probe expects {GRID * GRID} image tokens, this model gives {features.size(1)}")
-    torch.manual_seed(seed)
+    pixels = torch.cat([b.pixels for step in range(FIRST_STEP, FIRST_STEP + batches)
+                        for b in stream.packed(step, batch_size)])
     cell = torch.arange(GRID * GRID)
-    fit = int(0.7 * features.size(0))
-    return {name: linear_readout(features, labels, fit) for name, labels in
-            (("row", cell // GRID), ("column", cell % GRID), ("half", (cell % GRID) // (GRID // 2)))}
+    out = []
+    for initialised in weights:
+        if initialised:
+            initialize(network, settings.get("seed", 0))
+        with torch.no_grad():
+            features = network.encode_images(pixels)
+        if features.size(1) != GRID * GRID:
+            raise ConfigError(f"the probe expects {GRID * GRID} image tokens, this model gives {features.size(1)}")
+        torch.manual_seed(seed)
+        fit = int(0.7 * features.size(0))
+        out.append({name: linear_readout(features, labels, fit) for name, labels in
+                    (("row", cell // GRID), ("column", cell % GRID), ("half", (cell % GRID) // (GRID // 2)))})
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,8 +179,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _position_table(args: argparse.Namespace, tasks: tuple[str, ...] | None) -> list[str]:
-    trained = position_probe(args.model, tasks, args.batches, args.batch_size, args.seed)
-    initial = position_probe(args.model, tasks, args.batches, args.batch_size, args.seed, initialised=True)
+    trained, initial = _position_readouts(args.model, tasks, args.batches, args.batch_size, args.seed, (False, True))
     chance = {"row": 1 / GRID, "column": 1 / GRID, "half": 0.5}
     return ["image token's place  checkpoint  at initialisation  chance"] + \
         [f"{name:<19}  {trained[name]:>10.3f}  {initial[name]:>17.3f}  {chance[name]:>6.3f}" for name in trained]
