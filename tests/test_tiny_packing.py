@@ -146,7 +146,8 @@ def test_training_on_packed_rows_is_what_train_runs(tmp_path: Path, monkeypatch:
     training.train(training.TrainSettings(work_dir=work, steps=1, batch_size=4, micro_batch=2, warmup=1,
                                           vocab_examples=2, vocab_merges=50, save_minutes=1000.0,
                                           mix={"synth_mme": 2.0, "synth_caption": 1.0}, architecture=SMALL))
-    start, step, done = [json.loads(line) for line in (work / "train.log").read_text().splitlines()]
+    records = [json.loads(line) for line in (work / "train.log").read_text().splitlines()]
+    start, step, done = [r for r in records if r.get("event") != "warning"]
     assert (step["step"], done["event"]) == (1, "done")
     assert start["settings"]["auxiliary"] is True
     # the loss is reported per task, and per subtask for a task that has them (MME's categories)
@@ -159,7 +160,7 @@ def test_training_on_packed_rows_is_what_train_runs(tmp_path: Path, monkeypatch:
 
 def test_dense_targets_name_what_lies_under_each_cell(tokenizer: QwenTokenizer) -> None:
     from evalkit.synth.scene import Scene, Shape, Word
-    from evalkit.tiny.dense import cell_targets, cell_words
+    from evalkit.tiny.dense import DenseWords, cell_targets, cell_words
 
     scene = Scene(64, 64, "gray", (Shape("square", "red", (220, 40, 40), (0, 0, 16, 16)),),
                   (Word("cat", "black", 2, (20, 40, 54, 54)),))
@@ -172,6 +173,37 @@ def test_dense_targets_name_what_lies_under_each_cell(tokenizer: QwenTokenizer) 
     assert len(targets) == 256
     assert targets[0] == (tokenizer.encode(" red")[0], tokenizer.encode(" square")[0])
     assert targets[16 * 10 + 5] == (tokenizer.encode("C")[0],)
+    # the words the bundled recipe leaves out: the square lies in the top left third, the glyph is cat's
+    more = DenseWords(places=True, glyph_words=True)
+    assert cell_words(scene, more)[16 * 3 + 3] == ("red", "square", "top", "left")
+    assert cell_words(scene, more)[16 * 10 + 8] == ("A", "cat")
+    assert cell_words(scene, more)[4] == ("gray",)
+    assert cell_targets(scene, tokenizer, more)[0] == tuple(
+        tokenizer.encode(" " + w)[0] for w in ("red", "square", "top", "left"))
+
+
+def test_dense_place_words_follow_the_cell_not_the_shape() -> None:
+    from evalkit.synth.scene import Scene, Shape
+    from evalkit.tiny.dense import DenseWords, cell_words
+
+    # a wide bar across the middle of the image: each cell names its own third of the 3x3 grid
+    scene = Scene(64, 64, "gray", (Shape("square", "blue", (40, 40, 220), (0, 24, 64, 40)),))
+    words = cell_words(scene, DenseWords(places=True))
+    middle_row = [words[16 * 7 + col] for col in range(16)]
+    assert {w[:2] for w in middle_row} == {("blue", "square")}
+    places = [w[2:] for w in middle_row]
+    assert places[:5] == [("left",)] * 5 and places[5:11] == [("center",)] * 6 and places[11:] == [("right",)] * 5
+    assert words[0] == ("gray",)  # background cells name no place
+
+
+def test_dense_words_of_two_rendered_words_stay_apart() -> None:
+    from evalkit.synth.scene import Scene, Word
+    from evalkit.tiny.dense import DenseWords, cell_words
+
+    scene = Scene(64, 64, "white", (),
+                  (Word("sun", "black", 2, (4, 4, 38, 18)), Word("dog", "black", 2, (4, 40, 38, 54))))
+    words = cell_words(scene, DenseWords(glyph_words=True))
+    assert words[16 * 2 + 2] == ("S", "sun") and words[16 * 11 + 2] == ("D", "dog")
 
 
 def test_dense_targets_enter_the_loss_at_the_image_tokens(tokenizer: QwenTokenizer) -> None:

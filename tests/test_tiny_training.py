@@ -76,12 +76,45 @@ def test_learning_rate_warms_up_then_decays_to_the_floor() -> None:
     assert learning_rate(s, 40) > learning_rate(s, 60)
 
 
+def test_the_vocabulary_learns_answers_spaced_as_training_appends_them_when_asked(tmp_path: Path) -> None:
+    from evalkit.models.qwen_vl.tokenizer import QwenTokenizer
+    from evalkit.tiny.train import build_vocabulary
+
+    lengths = {}
+    for as_appended in (False, True):
+        path = tmp_path / f"{as_appended}.tiktoken"
+        build_vocabulary(replace(settings(tmp_path, 1), mix={"synth_mme": 1.0}, vocab_examples=20,
+                                 vocab_merges=300, vocab_as_appended=as_appended), path)
+        tokenizer = QwenTokenizer.from_file(path)
+        lengths[as_appended] = (len(tokenizer.encode("Yes")), len(tokenizer.encode(" Yes")))
+    # MME's ChatML answer follows "assistant\n" with no space: the bundled recipe learned " Yes" instead
+    assert lengths[True][0] == 1 and lengths[False][0] > 1
+    assert lengths[False][1] == 1
+
+
+def test_a_cpu_without_native_bf16_gets_a_warning_in_the_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from evalkit.tiny import train as training
+
+    for native, bf16, warned in ((False, True, True), (True, True, False), (False, False, False), (None, True, False)):
+        monkeypatch.setattr(training, "native_bf16", lambda native=native: native)
+        work = tmp_path / f"{native}-{bf16}"
+        train(replace(settings(work, 0), bf16=bf16))
+        records = [json.loads(line) for line in (work / "train.log").read_text().splitlines()]
+        warnings = [r["message"] for r in records if r.get("event") == "warning"]
+        assert warnings == ([training.EMULATED_BF16] if warned else [])
+    assert "--fp32" in training.EMULATED_BF16
+
+
 def test_arguments_are_validated() -> None:
     with pytest.raises(SystemExit):
         parse_args(["--work-dir", "x", "--steps", "0"])
     with pytest.raises(SystemExit):
         parse_args(["--work-dir", "x", "--option-lookups", "-1"])
     assert parse_args(["--work-dir", "x"])[0].option_lookups == 3
+    bundled = parse_args(["--work-dir", "x"])[0]
+    assert (bundled.dense_places, bundled.dense_glyph_words, bundled.vocab_as_appended) == (False, False, False)
+    more = parse_args(["--work-dir", "x", "--dense-places", "--dense-glyph-words", "--vocab-as-appended"])[0]
+    assert (more.dense_places, more.dense_glyph_words, more.vocab_as_appended) == (True, True, True)
     assert parse_args(["--work-dir", "x", "--option-lookups", "0"])[0].option_lookups == 0
 
 

@@ -74,7 +74,11 @@ def be(scene_groups: Sequence[Group]) -> str:
 
 def area(shape: Shape, width: int, height: int) -> str:
     """Where a shape lies on a 3×3 grid: ``top left``, ``top``, ..., ``center``, ..., ``bottom right``."""
-    cx, cy = shape.center
+    return area_at(*shape.center, width, height)
+
+
+def area_at(cx: float, cy: float, width: int, height: int) -> str:
+    """The 3×3 grid's name (as ``area`` gives it) for the point (``cx``, ``cy``)."""
     col = ("left", "", "right")[min(2, int(3 * cx / width))]
     row = ("top", "", "bottom")[min(2, int(3 * cy / height))]
     return " ".join(p for p in (row, col) if p) or "center"

@@ -20,7 +20,7 @@ from evalkit.models.qwen_vl.tokenizer import QwenTokenizer
 from evalkit.synth import iter_examples
 from evalkit.tasks.registry import get_task
 from evalkit.tiny.auxiliary import with_auxiliary
-from evalkit.tiny.dense import cell_targets
+from evalkit.tiny.dense import DenseWords, cell_targets
 from evalkit.tiny.packing import ImageGroup, PackedBatch, pack
 from evalkit.tiny.sequences import TrainingSequence, training_sequences
 
@@ -59,7 +59,8 @@ class Batch:
 class BatchStream:
     def __init__(self, mix: Mapping[str, float], tokenizer: QwenTokenizer, seed: int, batch_size: int,
                  total_steps: int, curriculum: Curriculum, image_size: int, protocol: str = "qwen-vl",
-                 auxiliary: bool = False, dense: bool = False, option_lookups: int = 0) -> None:
+                 auxiliary: bool = False, dense: bool = False, option_lookups: int = 0,
+                 dense_words: DenseWords = DenseWords()) -> None:
         self.names = tuple(mix)
         self.weights = tuple(mix[n] for n in self.names)
         self.specs = {n: get_task(n) for n in self.names}
@@ -73,6 +74,7 @@ class BatchStream:
         self.auxiliary = auxiliary
         self.option_lookups = option_lookups
         self.dense = dense
+        self.dense_words = dense_words
 
     def groups(self, step: int) -> list[ImageGroup]:
         """``batch_size`` images, each with the sequences of all its questions (and its dense targets)."""
@@ -86,7 +88,7 @@ class BatchStream:
             if self.auxiliary:
                 example = with_auxiliary(task, example, rng, self.option_lookups)
             sequences = training_sequences(self.specs[task], self.protocols[task], self.tokenizer, [example])
-            cells = cell_targets(example.scene, self.tokenizer) if self.dense else None
+            cells = cell_targets(example.scene, self.tokenizer, self.dense_words) if self.dense else None
             out.append(ImageGroup(sequences, cells))
         return out
 

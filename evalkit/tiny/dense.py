@@ -8,24 +8,47 @@ the letter of a rendered glyph, else the background colour. The 256 tokens are t
 token's target is read at the centre of its cell. The loss uses the model's own LM head on the
 hidden states it already computes for the image span, so nothing is added to the architecture and
 nothing of it is exported; at evaluation no output is ever read at an image token.
+
+Two more kinds of word can be asked for (``DenseWords``; the bundled model was trained without):
+a shape cell's place on the image's 3x3 grid, in the words captions and questions use (``top left``,
+``top``, ..., ``center``), which keeps in the features where each part of a shape is (the benchmark
+questions alone let training wash it out: ``python -m evalkit.tiny.probe --positions``); and a
+glyph cell's word, besides its letter.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from PIL import Image, ImageDraw
 
 from evalkit.models.qwen_vl.tokenizer import IMAGE_SPAN, QwenTokenizer
 from evalkit.synth.font import GLYPH_HEIGHT, GLYPH_WIDTH, LETTER_GAP
+from evalkit.synth.phrases import area_at
 from evalkit.synth.scene import Scene
 
 GRID = 16  # cells per side: the 256 resampler queries
 _LETTER_BASE = 100  # raster values: 0 background, 1.. shapes, _LETTER_BASE + k the k-th letter A-Z
+_WORD_BASE = 200  # a second raster: _WORD_BASE + k under the letters of the scene's k-th word
 
 
-def cell_words(scene: Scene) -> list[tuple[str, ...]]:
+@dataclass(frozen=True)
+class DenseWords:
+    """The words a cell names besides colour and shape, letter, or background."""
+
+    places: bool = False  # a shape cell: the words of its place on the 3x3 grid (phrases.area_at)
+    glyph_words: bool = False  # a glyph cell: the word its letter belongs to
+
+
+def cell_words(scene: Scene, extra: DenseWords = DenseWords()) -> list[tuple[str, ...]]:
     """For each of the 16x16 cells in row-major order, the words naming what lies at its centre."""
+    if len(scene.words) > 255 - _WORD_BASE:
+        raise ValueError(f"a scene has {len(scene.words)} words; the dense targets tell at most "
+                         f"{255 - _WORD_BASE} apart")
     raster = Image.new("L", (scene.width, scene.height), 0)
     draw = ImageDraw.Draw(raster)
+    word_raster = Image.new("L", (scene.width, scene.height), 0)
+    word_draw = ImageDraw.Draw(word_raster)
     for index, shape in enumerate(scene.shapes, start=1):
         x1, y1, x2, y2 = shape.box
         if shape.shape == "square":
@@ -34,12 +57,13 @@ def cell_words(scene: Scene) -> list[tuple[str, ...]]:
             draw.ellipse((x1, y1, x2 - 1, y2 - 1), fill=index)
         else:
             draw.polygon(shape.outline(), fill=index)
-    for word in scene.words:
+    for word_index, word in enumerate(scene.words):
         left, top = word.box[0], word.box[1]
         for position, letter in enumerate(word.text.upper()):
             x0 = left + position * (GLYPH_WIDTH + LETTER_GAP) * word.scale
             box = (x0, top, x0 + GLYPH_WIDTH * word.scale - 1, top + GLYPH_HEIGHT * word.scale - 1)
             draw.rectangle(box, fill=_LETTER_BASE + ord(letter) - ord("A"))
+            word_draw.rectangle(box, fill=_WORD_BASE + word_index)
     out: list[tuple[str, ...]] = []
     for row in range(GRID):
         for col in range(GRID):
@@ -47,16 +71,23 @@ def cell_words(scene: Scene) -> list[tuple[str, ...]]:
             y = min(scene.height - 1, int((row + 0.5) * scene.height / GRID))
             value = int(raster.getpixel((x, y)))  # type: ignore[arg-type]
             if value >= _LETTER_BASE:
-                out.append((chr(ord("A") + value - _LETTER_BASE),))
+                letter = chr(ord("A") + value - _LETTER_BASE)
+                if extra.glyph_words:
+                    word = scene.words[int(word_raster.getpixel((x, y))) - _WORD_BASE]  # type: ignore[operator]
+                    out.append((letter, word.text))
+                else:
+                    out.append((letter,))
             elif value:
                 shape = scene.shapes[value - 1]
-                out.append((shape.color, shape.shape))
+                place = tuple(area_at(x, y, scene.width, scene.height).split()) if extra.places else ()
+                out.append((shape.color, shape.shape, *place))
             else:
                 out.append((scene.background,))
     return out
 
 
-def cell_targets(scene: Scene, tokenizer: QwenTokenizer) -> tuple[tuple[int, ...], ...]:
+def cell_targets(scene: Scene, tokenizer: QwenTokenizer,
+                 extra: DenseWords = DenseWords()) -> tuple[tuple[int, ...], ...]:
     """Per cell, the token ids to predict: a word's first token as it follows a space, a letter's own."""
     if GRID * GRID != IMAGE_SPAN:
         raise ValueError(f"the dense grid has {GRID * GRID} cells but an image has {IMAGE_SPAN} tokens")
@@ -67,4 +98,4 @@ def cell_targets(scene: Scene, tokenizer: QwenTokenizer) -> tuple[tuple[int, ...
             cache[word] = tokenizer.encode(word if len(word) == 1 else " " + word)[0]
         return cache[word]
 
-    return tuple(tuple(token(w) for w in words) for words in cell_words(scene))
+    return tuple(tuple(token(w) for w in words) for words in cell_words(scene, extra))

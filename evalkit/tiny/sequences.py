@@ -81,6 +81,19 @@ def answer_text(sample: Sample, protocol: ProtocolSpec) -> str:
     return str(target)
 
 
+def appended_answer(sample: Sample, protocol: ProtocolSpec, prompt_text: str) -> str:
+    """The answer text exactly as a training sequence appends it to ``prompt_text`` (the rendered
+    prompt): a raw prompt ending in a word gets a space before a generated answer, as it would be
+    written; a choice continuation carries its own spacing. The vocabulary is learned from these."""
+    answer = answer_text(sample, protocol)
+    if protocol.output == "choice":
+        return answer
+    if protocol.prompt_for(FAMILY).style == "raw" and prompt_text and not prompt_text[-1].isspace() \
+            and not prompt_text.endswith(">"):
+        return " " + answer
+    return answer
+
+
 def qwen_box(bbox: Any, width: float, height: float) -> str:
     """``(x1,y1),(x2,y2)</box>``: pixel corners on Qwen-VL's 0-1000 grid, as its training data writes them."""
     x1, y1, x2, y2 = (float(v) for v in bbox)
@@ -98,15 +111,9 @@ def training_sequences(
     for sample in samples_of(spec, protocol, examples):
         prompt = build_prompt(sample, protocol, FAMILY)
         rendered = render_prompt(prompt, tokenizer)
-        answer = answer_text(sample, protocol)
-        if protocol.output == "choice":
-            answer_ids = tokenizer.encode(answer)
-        else:
-            if prompt_spec.style == "raw" and rendered.text and not rendered.text[-1].isspace() \
-                    and not rendered.text.endswith(">"):
-                answer = " " + answer
-            end = tokenizer.eod_id if prompt_spec.style == "raw" else tokenizer.im_end_id
-            answer_ids = tokenizer.encode(answer) + [end]
+        answer_ids = tokenizer.encode(appended_answer(sample, protocol, rendered.text))
+        if protocol.output != "choice":
+            answer_ids.append(tokenizer.eod_id if prompt_spec.style == "raw" else tokenizer.im_end_id)
         images = tuple(image.load() for image in rendered.images)
         out.append(TrainingSequence(spec.name, rendered.ids + tuple(answer_ids), len(rendered.ids), images,
                                     sample.meta.get("subtask")))

@@ -10,6 +10,10 @@ bundled one) when the training state is not at hand: its weights, vocabulary and
 the optimizer moments start afresh.
 ``--curriculum-tasks`` and ``--curriculum-until`` set which tasks start from single-shape scenes and
 for how much of the run (by default grounding only, for the first quarter).
+``--dense-places``, ``--dense-glyph-words`` and ``--vocab-as-appended`` add dense targets and change
+the vocabulary's learning in ways the bundled model was trained without (``dense.py``, ``build_vocabulary``).
+Mixed precision (bf16 autocast, the default) is fast only on a CPU with native bf16 instructions; on
+one without, the run logs a warning and ``--fp32`` is the faster choice (``bench/tiny_train_precision.py``).
 ``--export`` copies the final model to a folder (the bundled one is ``evalkit/_models/qwen-vl-tiny``).
 
 Every ``LOG_EVERY`` steps ``DIR/train.log`` gets a line with the mean loss of those steps' answers per task
@@ -45,9 +49,10 @@ from evalkit.tiny.architecture import TinyArchitecture
 from evalkit.tiny.auxiliary import OPTION_LOOKUPS
 from evalkit.tiny.batches import Batch, BatchStream, Curriculum
 from evalkit.tiny.checkpoint import export_checkpoint, load_state, save_state
+from evalkit.tiny.dense import DenseWords
 from evalkit.tiny.initialization import initialize
 from evalkit.tiny.packing import PackedBatch, packed_hidden
-from evalkit.tiny.sequences import FAMILY, answer_text, samples_of
+from evalkit.tiny.sequences import FAMILY, answer_text, appended_answer, samples_of
 from evalkit.tiny.vocabulary import mergeable_ranks, train_bpe, write_tiktoken
 
 LOG_EVERY = 20  # steps per line of the training log
@@ -66,6 +71,8 @@ class TrainSettings:
     micro_batch: int = 24  # packed rows (images) of similar length computed together
     auxiliary: bool = True  # ask every question an image's scene answers, not only the benchmark's
     dense_weight: float = 0.5  # weight of the image tokens' dense targets (dense.py); 0 leaves them out
+    dense_places: bool = False  # shape cells also name their place on the 3x3 grid (dense.DenseWords)
+    dense_glyph_words: bool = False  # glyph cells also name their word
     option_lookups: int = OPTION_LOOKUPS  # per choice image: "Which option says X?" rows (auxiliary.py)
     # early steps draw single-shape scenes for these tasks, less and less often until this fraction of
     # the run (batches.Curriculum)
@@ -81,6 +88,9 @@ class TrainSettings:
     save_minutes: float = 5.0
     vocab_examples: int = 200  # train examples per task that the BPE merges are learned from
     vocab_merges: int = 1000
+    # learn the merges from answers spaced as training appends them (a ChatML ``Yes`` is then one
+    # token); False, the bundled model's recipe, learns every answer with a space before it
+    vocab_as_appended: bool = False
     mix: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MIX))
     architecture: TinyArchitecture = field(default_factory=TinyArchitecture)
 
@@ -93,9 +103,26 @@ def build_vocabulary(settings: TrainSettings, path: Path) -> None:
         protocol = spec.protocol("qwen-vl")
         examples = generate_examples(task, "train", settings.vocab_examples, settings.seed + 1_000_003)
         for sample in samples_of(spec, protocol, examples):
-            texts.append(render_prompt_text(build_prompt(sample, protocol, FAMILY)))
-            texts.append(" " + answer_text(sample, protocol))
+            prompt = render_prompt_text(build_prompt(sample, protocol, FAMILY))
+            texts.append(prompt)
+            if settings.vocab_as_appended:
+                texts.append(appended_answer(sample, protocol, prompt))
+            else:
+                texts.append(" " + answer_text(sample, protocol))
     write_tiktoken(mergeable_ranks(train_bpe(texts, settings.vocab_merges)), path)
+
+
+EMULATED_BF16 = ("this CPU has no native bf16 instructions (AVX512-BF16 or AMX), so bf16 autocast is emulated "
+                 "and usually slower than fp32 here; --fp32 trains in fp32, bench/tiny_train_precision.py "
+                 "measures both side by side (the bundled model was trained with bf16)")
+
+
+def native_bf16() -> bool | None:
+    """Whether the CPU computes bf16 natively (AVX512-BF16 or AMX tiles); None if torch cannot tell."""
+    probes = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    if any(probe is None for probe in probes):
+        return None
+    return any(bool(probe()) for probe in probes)  # type: ignore[misc]
 
 
 def learning_rate(settings: TrainSettings, step: int) -> float:
@@ -169,10 +196,13 @@ def train(settings: TrainSettings, export: Path | None = None, resume: bool = Fa
     stream = BatchStream(settings.mix, tokenizer, settings.seed, settings.batch_size, settings.steps,
                          Curriculum(settings.curriculum_tasks, settings.curriculum_until),
                          architecture.image_size, auxiliary=settings.auxiliary, dense=settings.dense_weight > 0,
-                         option_lookups=settings.option_lookups)
+                         option_lookups=settings.option_lookups,
+                         dense_words=DenseWords(settings.dense_places, settings.dense_glyph_words))
     n_params = sum(p.numel() for p in network.parameters())
     with open(work / "train.log", "a", encoding="utf-8") as log:
         _log(log, {"event": "start", "step": start, "parameters": n_params, "settings": _jsonable(settings)})
+        if settings.bf16 and native_bf16() is False:
+            _log(log, {"event": "warning", "message": EMULATED_BF16})
         last_save = time.monotonic()
         running: dict[str, list[float]] = defaultdict(list)
         running_subtasks: dict[str, list[float]] = defaultdict(list)
@@ -256,6 +286,12 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
     parser.add_argument("--save-minutes", type=float, default=defaults.save_minutes)
     parser.add_argument("--dense-weight", type=float, default=defaults.dense_weight,
                         help="weight of the image tokens' dense targets (0: none)")
+    parser.add_argument("--dense-places", action="store_true",
+                        help="shape cells' dense targets also name their place on the 3x3 grid")
+    parser.add_argument("--dense-glyph-words", action="store_true",
+                        help="glyph cells' dense targets also name the word the letter belongs to")
+    parser.add_argument("--vocab-as-appended", action="store_true",
+                        help="learn the vocabulary from answers spaced as training appends them")
     parser.add_argument("--option-lookups", type=int, default=defaults.option_lookups,
                         help="option lookups per choice image (0: none)")
     parser.add_argument("--curriculum-tasks", default=",".join(defaults.curriculum_tasks),
@@ -284,6 +320,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
     settings = TrainSettings(work_dir=args.work_dir, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                              warmup=args.warmup, seed=args.seed, bf16=not args.fp32, threads=args.threads,
                              save_minutes=args.save_minutes, dense_weight=args.dense_weight,
+                             dense_places=args.dense_places, dense_glyph_words=args.dense_glyph_words,
+                             vocab_as_appended=args.vocab_as_appended,
                              option_lookups=args.option_lookups, curriculum_tasks=curriculum_tasks,
                              curriculum_until=args.curriculum_until)
     if args.resume and args.init_from is not None:
