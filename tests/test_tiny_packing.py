@@ -180,6 +180,9 @@ def test_dense_targets_name_what_lies_under_each_cell(tokenizer: QwenTokenizer) 
     assert cell_words(scene, more)[4] == ("gray",)
     assert cell_targets(scene, tokenizer, more)[0] == tuple(
         tokenizer.encode(" " + w)[0] for w in ("red", "square", "top", "left"))
+    # the word as an answer or a quoted word in a question is written: no space before it
+    assert cell_targets(scene, tokenizer, more)[16 * 10 + 8] == (tokenizer.encode("A")[0], tokenizer.encode("cat")[0])
+    assert tokenizer.encode("cat")[0] != tokenizer.encode(" cat")[0]
 
 
 def test_dense_place_words_follow_the_cell_not_the_shape() -> None:

@@ -88,14 +88,17 @@ def cell_words(scene: Scene, extra: DenseWords = DenseWords()) -> list[tuple[str
 
 def cell_targets(scene: Scene, tokenizer: QwenTokenizer,
                  extra: DenseWords = DenseWords()) -> tuple[tuple[int, ...], ...]:
-    """Per cell, the token ids to predict: a word's first token as it follows a space, a letter's own."""
+    """Per cell, the token ids to predict: a word's first token as it follows a space; a letter's own
+    token, and a rendered word's first token with no space before it, as an answer after ``assistant``
+    and a quoted word in a question (``"cat"``) are written."""
     if GRID * GRID != IMAGE_SPAN:
         raise ValueError(f"the dense grid has {GRID * GRID} cells but an image has {IMAGE_SPAN} tokens")
+    rendered = {word.text for word in scene.words}
     cache: dict[str, int] = {}
 
     def token(word: str) -> int:
         if word not in cache:
-            cache[word] = tokenizer.encode(word if len(word) == 1 else " " + word)[0]
+            cache[word] = tokenizer.encode(word if len(word) == 1 or word in rendered else " " + word)[0]
         return cache[word]
 
     return tuple(tuple(token(w) for w in words) for words in cell_words(scene, extra))
