@@ -84,6 +84,10 @@ def _unmatched_published(published: Iterable[PublishedEntry], tables: Sequence[T
 def write_leaderboard(runs: Sequence[Run], out: Path, *, published: Sequence[PublishedEntry] = (),
                       groups: Mapping[str, Sequence[str]], task_order: Sequence[str],
                       options: LeaderboardOptions = LeaderboardOptions()) -> Leaderboard:
+    if options.plots:
+        from evalkit.report.plots import require_matplotlib
+
+        require_matplotlib()
     tables = build_tables(runs, published, groups=groups, task_order=task_order, decimals=options.decimals)
     files: list[Path] = []
     renderers = {Format.MARKDOWN: render_markdown, Format.CSV: render_csv, Format.LATEX: render_latex}

@@ -18,13 +18,24 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from evalkit.errors import ConfigError
 from evalkit.report.table import RowKind, Table, TableRow
 
 _RC: dict[str, Any] = {"svg.fonttype": "none", "svg.hashsalt": "evalkit", "font.size": 9}
 
 
+def require_matplotlib() -> None:
+    """Stop with a clear message, before anything is written, when matplotlib is not installed."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError as exc:
+        raise ConfigError("plots need matplotlib, which is not installed: pip install 'evalkit[plots]' "
+                          "(or pip install matplotlib), or leave out --plots") from exc
+
+
 @contextmanager
 def _pyplot() -> Iterator[Any]:
+    require_matplotlib()
     import matplotlib
 
     matplotlib.use("Agg")  # no display: the only backend a server or CI has
