@@ -47,8 +47,9 @@ def cell_words(scene: Scene, extra: DenseWords = DenseWords()) -> list[tuple[str
                          f"{255 - _WORD_BASE} apart")
     raster = Image.new("L", (scene.width, scene.height), 0)
     draw = ImageDraw.Draw(raster)
-    word_raster = Image.new("L", (scene.width, scene.height), 0)
-    word_draw = ImageDraw.Draw(word_raster)
+    # which word each glyph pixel belongs to, drawn only when a cell names it
+    word_raster = Image.new("L", (scene.width, scene.height), 0) if extra.glyph_words else None
+    word_draw = ImageDraw.Draw(word_raster) if word_raster is not None else None
     for index, shape in enumerate(scene.shapes, start=1):
         x1, y1, x2, y2 = shape.box
         if shape.shape == "square":
@@ -63,7 +64,8 @@ def cell_words(scene: Scene, extra: DenseWords = DenseWords()) -> list[tuple[str
             x0 = left + position * (GLYPH_WIDTH + LETTER_GAP) * word.scale
             box = (x0, top, x0 + GLYPH_WIDTH * word.scale - 1, top + GLYPH_HEIGHT * word.scale - 1)
             draw.rectangle(box, fill=_LETTER_BASE + ord(letter) - ord("A"))
-            word_draw.rectangle(box, fill=_WORD_BASE + word_index)
+            if word_draw is not None:
+                word_draw.rectangle(box, fill=_WORD_BASE + word_index)
     out: list[tuple[str, ...]] = []
     for row in range(GRID):
         for col in range(GRID):
@@ -72,7 +74,7 @@ def cell_words(scene: Scene, extra: DenseWords = DenseWords()) -> list[tuple[str
             value = int(raster.getpixel((x, y)))  # type: ignore[arg-type]
             if value >= _LETTER_BASE:
                 letter = chr(ord("A") + value - _LETTER_BASE)
-                if extra.glyph_words:
+                if word_raster is not None:
                     word = scene.words[int(word_raster.getpixel((x, y))) - _WORD_BASE]  # type: ignore[operator]
                     out.append((letter, word.text))
                 else:
