@@ -112,6 +112,8 @@ def _run(config: RunConfig, model: Model | None, ctx: DistContext, *, progress: 
     }
     if ctx.is_main:
         atomic_write_json(run_dir.run_json, run_info)
+    # No rank journals a sample before run.json exists, so a run that crashes early can be resumed.
+    ctx.barrier()
 
     scores: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "tasks": {}}
     counts: dict[str, TaskCounts] = {}
