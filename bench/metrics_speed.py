@@ -107,7 +107,9 @@ def official_vqa(module: ModuleType, questions: list[tuple[str, list[str]]]) -> 
 
 
 def ours_vqa(questions: list[tuple[str, list[str]]]) -> tuple[list[float], float]:
-    for cached in (vqa_module.vqa_process_punctuation, vqa_module.vqa_normalize_prediction, vqa_module._leave_one_out_mean):
+    for cached in (
+        vqa_module.vqa_process_punctuation, vqa_module.vqa_normalize_prediction, vqa_module._leave_one_out_mean
+    ):
         cached.cache_clear()  # start cold, as a fresh process would
     start = time.perf_counter()
     scores = [metrics.vqa_accuracy(p, a) for p, a in questions]
@@ -159,7 +161,8 @@ def lmms_eval_style(predictions: dict[int, str], references: dict[int, list[str]
     from pycocotools.coco import COCO
 
     annotations = [
-        {"image_id": i, "caption": c, "id": k} for k, (i, c) in enumerate((i, c) for i, refs in references.items() for c in refs)
+        {"image_id": i, "caption": c, "id": k}
+        for k, (i, c) in enumerate((i, c) for i, refs in references.items() for c in refs)
     ]
     dataset = {"annotations": annotations, "images": [{"id": i} for i in references]}
     results = [{"image_id": i, "caption": p} for i, p in predictions.items()]

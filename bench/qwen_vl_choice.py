@@ -86,13 +86,19 @@ def main() -> None:
         timings["shared"], timings["official"], timings["scored_only"]
     )
     n = len(requests)
-    print(f"model: {model.identity().name} ({model.identity().dtype}, {model.network.device})  questions: {n}  options: 4")
+    print(
+        f"model: {model.identity().name} ({model.identity().dtype}, {model.network.device})  "
+        f"questions: {n}  options: 4"
+    )
     print(f"shared prompt (evalkit)            {t_shared:8.3f} s  {n / t_shared:8.2f} questions/s")
     print(f"per-option forward, all logits     {t_official:8.3f} s  {n / t_official:8.2f} questions/s")
     print(f"per-option forward, scored logits  {t_scored_only:8.3f} s  {n / t_scored_only:8.2f} questions/s")
     print(f"speed-up vs official per-option forward: {t_official / t_shared:.2f}x")
     print(f"speed-up vs per-option forward with scored logits only: {t_scored_only / t_shared:.2f}x")
-    print(f"identical choices: {shared == official == scored_only} ({sum(a == b for a, b in zip(shared, official))}/{n})")
+    print(
+        f"identical choices: {shared == official == scored_only} "
+        f"({sum(a == b for a, b in zip(shared, official))}/{n})"
+    )
 
 
 if __name__ == "__main__":

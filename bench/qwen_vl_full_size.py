@@ -69,7 +69,9 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def run_batch_size(network: QwenVLNetwork, prompts: list[list[int]], pixels: torch.Tensor, batch: int) -> dict[str, float]:
+def run_batch_size(
+    network: QwenVLNetwork, prompts: list[list[int]], pixels: torch.Tensor, batch: int
+) -> dict[str, float]:
     device = network.device
     settings = GreedySettings(NEW_TOKENS, NEW_TOKENS, (151643, 151644, 151645), 151643)
     prefill_s = total_s = 0.0
@@ -144,9 +146,15 @@ def main() -> None:
     for row in rows:
         lines.append(
             f"| {row['batch']} | {row['samples_per_s']:.2f} | {row['prefill_tokens_per_s']:.0f} | "
-            f"{100 * row['prefill_flops_share']:.1f} | {row['decode_tokens_per_s']:.0f} | {100 * row['decode_bandwidth_share']:.1f} |"
+            f"{100 * row['prefill_flops_share']:.1f} | {row['decode_tokens_per_s']:.0f} | "
+            f"{100 * row['decode_bandwidth_share']:.1f} |"
         )
-    lines += ["", f"Best batch size {best['batch']}: {best['samples_per_s'] / rows[0]['samples_per_s']:.2f}x the samples/s of batch 1.", ""]
+    lines += [
+        "",
+        f"Best batch size {best['batch']}: "
+        f"{best['samples_per_s'] / rows[0]['samples_per_s']:.2f}x the samples/s of batch 1.",
+        "",
+    ]
     print("\n".join(lines))
     if args.write:
         with (REPO_ROOT / "bench" / "RESULTS.md").open("a", encoding="utf-8") as handle:

@@ -24,7 +24,10 @@ def make_requests(n: int, max_new_tokens: int) -> list[GenerateRequest]:
     settings = GenerationSettings(max_new_tokens=max_new_tokens)
     return [
         GenerateRequest(
-            Prompt(turns=(Turn("user", (ImagePart(synthetic_image(i)), TextPart("\n" + QUESTIONS[i % len(QUESTIONS)]))),), style="chat"),
+            Prompt(
+                turns=(Turn("user", (ImagePart(synthetic_image(i)), TextPart("\n" + QUESTIONS[i % len(QUESTIONS)]))),),
+                style="chat",
+            ),
             settings,
         )
         for i in range(n)
@@ -45,7 +48,10 @@ def main() -> None:
     timings = best_of(args.rounds, {"one": lambda: run(model, requests, 1), "eight": lambda: run(model, requests, 8)})
     (one, t_one), (eight, t_eight) = timings["one"], timings["eight"]
     n = len(requests)
-    print(f"model: {model.identity().name} ({model.identity().dtype}, {model.network.device})  prompts: {n}  max_new_tokens: 16")
+    print(
+        f"model: {model.identity().name} ({model.identity().dtype}, {model.network.device})  "
+        f"prompts: {n}  max_new_tokens: 16"
+    )
     print(f"batch 1  {t_one:8.3f} s  {n / t_one:8.2f} samples/s")
     print(f"batch 8  {t_eight:8.3f} s  {n / t_eight:8.2f} samples/s")
     print(f"batch 8 / batch 1 throughput: {t_one / t_eight:.2f}x")

@@ -127,7 +127,8 @@ def write_general_vqa(root: Path) -> None:
          "question": "Is there a square?", "image": image_cell(0, "COCO_val2014_000000262148.jpg")},
     ])
     okvqa = pa.schema([("question_id", pa.string()), ("image", IMAGE), ("question", pa.string()),
-                       ("answers", pa.list_(pa.string())), ("question_type", pa.string()), ("answer_type", pa.string())])
+                       ("answers", pa.list_(pa.string())), ("question_type", pa.string()),
+                       ("answer_type", pa.string())])
     write_parquet(shard(root, "OK-VQA/data", "val2014"), okvqa, [
         {"question_id": "2971475", "image": image_cell(1, "COCO_val2014_000000297147.jpg"),
          "question": "What sport can you use this for?", "answers": ten("race"), "question_type": "one",
@@ -149,7 +150,8 @@ def write_general_vqa(root: Path) -> None:
 
 
 def write_gqa(root: Path) -> None:
-    semantic = pa.struct([("operation", pa.string()), ("argument", pa.string()), ("dependencies", pa.list_(pa.int32()))])
+    semantic = pa.struct([("operation", pa.string()), ("argument", pa.string()),
+                          ("dependencies", pa.list_(pa.int32()))])
     refs = pa.list_(pa.struct([("objectId", pa.string()), ("value", pa.string())]))
     instructions = pa.schema([
         ("id", pa.string()), ("imageId", pa.string()), ("question", pa.string()), ("answer", pa.string()),
@@ -220,10 +222,10 @@ def write_text_vqa(root: Path) -> None:
     write_parquet(shard(root, "textvqa/data", "validation"), textvqa, textvqa_rows("val", 34602))
     write_parquet(shard(root, "textvqa/data", "train"), textvqa, textvqa_rows("train", 0))
 
-    docvqa = pa.schema([("questionId", pa.string()), ("question", pa.string()), ("question_types", pa.list_(pa.string())),
-                        ("image", IMAGE), ("docId", pa.int64()), ("ucsf_document_id", pa.string()),
-                        ("ucsf_document_page_no", pa.string()), ("answers", pa.list_(pa.string())),
-                        ("data_split", pa.string())])
+    docvqa = pa.schema([("questionId", pa.string()), ("question", pa.string()),
+                        ("question_types", pa.list_(pa.string())), ("image", IMAGE), ("docId", pa.int64()),
+                        ("ucsf_document_id", pa.string()), ("ucsf_document_page_no", pa.string()),
+                        ("answers", pa.list_(pa.string())), ("data_split", pa.string())])
 
     def doc_rows(split: str, base: int) -> list[dict[str, Any]]:
         return [{"questionId": str(base + i), "question": "What is the date mentioned in this letter?",
@@ -371,7 +373,8 @@ def write_touchstone(root: Path) -> None:
     b64 = [base64.b64encode(png(90 + k)).decode("ascii") for k in range(3)]
     rows = [
         ["0", b64[0], "Describe this image in detail.", "A red square on a gray background.",
-         "The image shows a red square centred on a plain gray background.", "basic description", "detailed description"],
+         "The image shows a red square centred on a plain gray background.", "basic description",
+         "detailed description"],
         ["1", str([b64[1], b64[2]]), "What differs between the two pictures?",
          "Picture 1 is green; picture 2 is blue.", "The first picture is green while the second is blue.",
          "multi-image analysis,comparison", "compare two images"],

@@ -31,8 +31,10 @@ CHAT_VQA = "\nAnswer the question using a single word or phrase.\n"
 LETTER = "\nAnswer with the option's letter from the given choices directly."
 REFCOCO_TASKS = ("refcoco_val", "refcoco_testA", "refcoco_testB", "refcocoplus_val", "refcocoplus_testA",
                  "refcocoplus_testB", "refcocog_val", "refcocog_test")
-CHATML = "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n{query}<|im_end|>\n<|im_start|>assistant\n"
-SQA = "Context: N/A\nQuestion: Which of these states is farthest north?\nOptions: A. West Virginia\nB. Louisiana\nC. Arizona\nD. Oklahoma\nAnswer:"
+CHATML = ("<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
+          "<|im_start|>user\n{query}<|im_end|>\n<|im_start|>assistant\n")
+SQA = ("Context: N/A\nQuestion: Which of these states is farthest north?\n"
+       "Options: A. West Virginia\nB. Louisiana\nC. Arizona\nD. Oklahoma\nAnswer:")
 SEED = "\nQuestion: How many towels are in the image?\nOptions: A. One\nB. Two\nC. Three\nD. Four\nAnswer:"
 SEED_VIDEO = "Question: What action is shown?\nOptions: A. pushing\nB. lifting\nC. throwing\nD. folding\nAnswer:"
 
@@ -43,8 +45,10 @@ EXPECTED: dict[str, dict[str, tuple[str, str]]] = {
                            "[user] <image>Provide a one-sentence caption for the provided image.\n")}
        for name in ("coco_caption_karpathy", "nocaps_val", "flickr30k_test")},
     "vqav2_val": {"qwen-vl": (IMG + "What color is the square? Answer:", "<image>What color is the square? Answer:"),
-                  "standard": (IMG + "What color is the square? Answer:", "[user] <image>What color is the square?" + CHAT_VQA)},
-    "okvqa_val": {"qwen-vl": (IMG + "What sport can you use this for? Answer:", "<image>What sport can you use this for? Answer:"),
+                  "standard": (IMG + "What color is the square? Answer:",
+                               "[user] <image>What color is the square?" + CHAT_VQA)},
+    "okvqa_val": {"qwen-vl": (IMG + "What sport can you use this for? Answer:",
+                              "<image>What sport can you use this for? Answer:"),
                   "standard": (IMG + "What sport can you use this for? Answer:",
                                "[user] <image>What sport can you use this for?" + CHAT_VQA)},
     "gqa_testdev": {"qwen-vl": (IMG + "Is the square red? Answer:", "<image>Is the square red? Answer:"),
@@ -55,19 +59,22 @@ EXPECTED: dict[str, dict[str, tuple[str, str]]] = {
                                 "respond with 'Unanswerable'." + CHAT_VQA)},
     "scienceqa_img": {"qwen-vl": (IMG + SQA, "<image>" + SQA), "standard": (IMG + SQA, "<image>" + SQA),
                       "generate": (IMG + SQA.removesuffix("\nAnswer:") + LETTER,
-                                   "[user] <image>Context: N/A\nWhich of these states is farthest north?\nA. West Virginia\n"
-                                   "B. Louisiana\nC. Arizona\nD. Oklahoma" + LETTER + "\n")},
+                                   "[user] <image>Context: N/A\nWhich of these states is farthest north?\n"
+                                   "A. West Virginia\nB. Louisiana\nC. Arizona\nD. Oklahoma" + LETTER + "\n")},
     **{name: {"qwen-vl": (IMG + SEED, "<image>" + SEED), "standard": (IMG + SEED, "<image>" + SEED),
               "generate": (IMG + "How many towels are in the image?\nA. One\nB. Two\nC. Three\nD. Four" + LETTER,
-                           "[user] <image>How many towels are in the image?\nA. One\nB. Two\nC. Three\nD. Four" + LETTER + "\n")}
+                           "[user] <image>How many towels are in the image?\n"
+                           "A. One\nB. Two\nC. Three\nD. Four" + LETTER + "\n")}
        for name in ("seedbench", "seedbench_image")},
     "seedbench_video": {"qwen-vl": ((IMG + "\n") * 4 + SEED_VIDEO, "<image>\n" * 4 + SEED_VIDEO),
                         "standard": ((IMG + "\n") * 8 + SEED_VIDEO, "<image>\n" * 8 + SEED_VIDEO),
-                        "generate": (IMG * 8 + "What action is shown?\nA. pushing\nB. lifting\nC. throwing\nD. folding" + LETTER,
+                        "generate": (IMG * 8 + "What action is shown?\nA. pushing\nB. lifting\n"
+                                     "C. throwing\nD. folding" + LETTER,
                                      "[user] " + "<image>" * 8 + "What action is shown?\nA. pushing\nB. lifting\n"
                                      "C. throwing\nD. folding" + LETTER + "\n")},
     "textvqa_val": {"qwen-vl": (IMG + "what is the brand name? Answer:", "<image>what is the brand name? Answer:"),
-                    "standard": (IMG + "what is the brand name? Answer:", "[user] <image>what is the brand name?" + CHAT_VQA)},
+                    "standard": (IMG + "what is the brand name? Answer:",
+                                 "[user] <image>what is the brand name?" + CHAT_VQA)},
     "docvqa_val": {"qwen-vl": (IMG + "What is the date mentioned in this letter? Answer:",
                                "<image>What is the date mentioned in this letter? Answer:"),
                    "standard": (IMG + "What is the date mentioned in this letter? Answer:",
@@ -80,9 +87,11 @@ EXPECTED: dict[str, dict[str, tuple[str, str]]] = {
     "ai2d_test": {"qwen-vl": (IMG + "which of these define dairy itemc\nD\nb\na Answer:",
                               "<image>which of these define dairy itemc\nD\nb\na Answer:"),
                   "standard": (IMG + "which of these define dairy item\nA. c\nB. D\nC. b\nD. a" + LETTER,
-                               "[user] <image>which of these define dairy item\nA. c\nB. D\nC. b\nD. a" + LETTER + "\n")},
+                               "[user] <image>which of these define dairy item\n"
+                               "A. c\nB. D\nC. b\nD. a" + LETTER + "\n")},
     "ocrvqa_test": {"qwen-vl": (IMG + "Who wrote this book? Answer:", "<image>Who wrote this book? Answer:"),
-                    "standard": (IMG + "Who wrote this book? Answer:", "[user] <image>Who wrote this book?" + CHAT_VQA)},
+                    "standard": (IMG + "Who wrote this book? Answer:",
+                                 "[user] <image>Who wrote this book?" + CHAT_VQA)},
     **{name: {"qwen-vl": (IMG + "<ref>woman in red</ref><box>", "<image><ref>woman in red</ref><box>"),
               "standard": (IMG + "<ref>woman in red</ref><box>", "<image><ref>woman in red</ref><box>")}
        for name in REFCOCO_TASKS},
@@ -93,7 +102,8 @@ EXPECTED: dict[str, dict[str, tuple[str, str]]] = {
                        ("mme_perception", "Is there a train in this image? Please answer yes or no."),
                        ("mme_cognition", "Is there the output 3 in this image? Please answer yes or no."))},
     "touchstone": {"qwen-vl": (CHATML.format(query=IMG + "\nDescribe this image in detail."),
-                               "[system] You are a helpful assistant.\n[user] <image>\nDescribe this image in detail.\n"),
+                               "[system] You are a helpful assistant.\n[user] <image>\n"
+                               "Describe this image in detail.\n"),
                    "standard": (CHATML.format(query=IMG + "Describe this image in detail."),
                                 "[user] <image>Describe this image in detail.\n")},
 }

@@ -53,8 +53,10 @@ def test_benchmark_without_data_offline_says_how_to_get_it_and_what_runs_offline
 
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
     start = time.monotonic()
-    out = subprocess.run([sys.executable, "-m", "evalkit", "run", "--tasks", "mme,seedbench"],  # no --model: the default
-                         capture_output=True, text=True, timeout=120, env=env)
+    out = subprocess.run(
+        [sys.executable, "-m", "evalkit", "run", "--tasks", "mme,seedbench"],  # no --model: the default
+        capture_output=True, text=True, timeout=120, env=env,
+    )
     assert time.monotonic() - start < 30
     assert out.returncode == 2 and "Traceback" not in out.stderr
     line = out.stderr.strip()

@@ -117,7 +117,9 @@ def test_corrupt_image_is_a_counted_sample_failure(tmp_path: Path, model_dir: Pa
     assert "2 of 6 samples failed" in out.stderr
     entry = json.loads((run_dir_of(tmp_path / "r") / "scores.json").read_text())["tasks"]["e2e_vqa"]
     assert entry["n"] == 4 and entry["n_failed"] == 2
-    records = [json.loads(x) for x in (run_dir_of(tmp_path / "r") / "samples" / "e2e_vqa.jsonl").read_text().splitlines()]
+    records = [
+        json.loads(x) for x in (run_dir_of(tmp_path / "r") / "samples" / "e2e_vqa.jsonl").read_text().splitlines()
+    ]
     failed = [r for r in records if r["error"]]
     assert [r["id"] for r in failed] == ["1001-0", "1001-1"]
     assert all("cannot be decoded" in r["error"] and r["scores"] == {} for r in failed)

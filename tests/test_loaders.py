@@ -45,7 +45,9 @@ def test_parquet_hf_layout_decodes_lazily(tmp_path: Path) -> None:
 def test_jsonl_with_relative_image_paths(tmp_path: Path) -> None:
     (tmp_path / "imgs").mkdir()
     (tmp_path / "imgs" / "a.png").write_bytes(png("green"))
-    (tmp_path / "q.jsonl").write_text(json.dumps({"qid": 1, "image": "imgs/a.png", "question": "q", "answer": "x"}) + "\n")
+    (tmp_path / "q.jsonl").write_text(
+        json.dumps({"qid": 1, "image": "imgs/a.png", "question": "q", "answer": "x"}) + "\n"
+    )
     samples = build_samples(load_local(LocalSource("jsonl", "q.jsonl"), tmp_path, task="t"), FIELDS, task="t")
     assert samples[0].id == "1"
     assert samples[0].images[0].load().getpixel((0, 0)) == (0, 128, 0)
@@ -90,7 +92,9 @@ def test_tsv_cell_holding_code_is_never_evaluated(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     code = f"[__import__('os').system('touch {marker}')]"
     assert parse_cell(code) == code  # not a literal: stays text
-    (tmp_path / "c.tsv").write_text(f"index\timage\tquestion\tanswer\n1\t{base64.b64encode(png('red')).decode()}\tq\t{code}\n")
+    (tmp_path / "c.tsv").write_text(
+        f"index\timage\tquestion\tanswer\n1\t{base64.b64encode(png('red')).decode()}\tq\t{code}\n"
+    )
     fields = FieldMap(id=FieldSpec("index"), target=FieldSpec("answer"), image=FieldSpec("image"))
     samples = build_samples(load_local(LocalSource("tsv", "c.tsv"), tmp_path, task="t"), fields, task="t")
     assert samples[0].target == code
@@ -125,7 +129,9 @@ def test_duplicate_ids_are_rejected_with_fix(tmp_path: Path) -> None:
 def test_missing_column_lists_the_columns_present(tmp_path: Path) -> None:
     rows = [{"qid": "q", "image": {"bytes": png("red"), "path": None}, "question": "q"}]
     pq.write_table(pa.Table.from_pylist(rows), tmp_path / "t.parquet")
-    with pytest.raises(DataError, match=r"column 'answer' \(for target\) is missing; columns present: image, qid, question"):
+    with pytest.raises(
+        DataError, match=r"column 'answer' \(for target\) is missing; columns present: image, qid, question"
+    ):
         build_samples(load_local(LocalSource("parquet", "t.parquet"), tmp_path, task="t"), FIELDS, task="t")
 
 

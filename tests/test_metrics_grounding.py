@@ -66,7 +66,9 @@ def test_other_families_use_their_own_parsers() -> None:
     # LLaVA-style fractions and pixel lists
     box, iou, _ = grounding_score("[0.1, 0.2, 0.5, 0.8]", [64, 96, 320, 384], 640, 480, "standard", "unit-list")
     assert box == pytest.approx([64, 96, 320, 384]) and iou == pytest.approx(1.0)
-    box, _, correct = grounding_score('{"bbox_2d": [64, 96, 320, 384]}', [64, 96, 320, 384], 640, 480, "standard", "pixel-list")
+    box, _, correct = grounding_score(
+        '{"bbox_2d": [64, 96, 320, 384]}', [64, 96, 320, 384], 640, 480, "standard", "pixel-list"
+    )
     assert box == [64, 96, 320, 384] and correct
 
 

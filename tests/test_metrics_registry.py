@@ -17,8 +17,8 @@ GOLDEN_DIR = Path(__file__).parent / "golden"
 def test_every_named_part_is_registered() -> None:
     assert {"strip", "first_line", "choice_from_losses", "choice_from_text", "mme_yes_no"} <= set(known("extractor"))
     assert {
-        "exact_match", "vqa_accuracy", "anls", "relaxed_accuracy", "gqa_accuracy", "grounding", "choice_accuracy", "mme",
-        "caption",
+        "exact_match", "vqa_accuracy", "anls", "relaxed_accuracy", "gqa_accuracy", "grounding", "choice_accuracy",
+        "mme", "caption",
     } <= set(known("scorer"))  # fmt: skip
     assert {"mean", "mme", "caption", "touchstone"} <= set(known("aggregation"))
 
@@ -115,8 +115,9 @@ def test_touchstone_aggregation() -> None:
     samples = [
         ScoredSample(
             id=str(c["id"]), output="answer", answer=None, target=None, scores={},
-            meta={"category": c["category"], "judge": {"round1": calls(c["round1_judge_replies"], c["round1_api_calls"]),
-                                                       "round2": calls(c["round2_judge_replies"], c["round2_api_calls"])}},
+            meta={"category": c["category"],
+                  "judge": {"round1": calls(c["round1_judge_replies"], c["round1_api_calls"]),
+                            "round2": calls(c["round2_judge_replies"], c["round2_api_calls"])}},
         )
         for c in golden["cases"]
     ]  # fmt: skip

@@ -35,7 +35,9 @@ def test_golden_aggregate_and_answer_types() -> None:
     ("matches", "expected"), [(0, 0.0), (1, 0.3), (2, 0.6), (3, 0.9), (4, 1.0), (10, 1.0)]
 )
 def test_leave_one_out_formula(matches: int, expected: float) -> None:
-    answers = ["cat"] * matches + ["dog", "bird", "cow", "fish", "ant", "bee", "owl", "yak", "elk", "emu"][: 10 - matches]
+    answers = (
+        ["cat"] * matches + ["dog", "bird", "cow", "fish", "ant", "bee", "owl", "yak", "elk", "emu"][: 10 - matches]
+    )
     assert vqa_accuracy("cat", answers) == pytest.approx(expected, abs=1e-12)
 
 

@@ -22,11 +22,15 @@ def test_wheel_carries_tasks_and_finds_them_when_installed(tmp_path: Path) -> No
     names = zipfile.ZipFile(wheel).namelist()
     repo_tasks = sorted(p.name for p in (REPO_ROOT / "tasks").glob("*.yaml"))
     assert repo_tasks, "the repository has task specs"
-    assert sorted(n.rsplit("/", 1)[1] for n in names if n.startswith("evalkit/_builtin/tasks/") and n.endswith(".yaml")) == repo_tasks
+    assert sorted(
+        n.rsplit("/", 1)[1] for n in names if n.startswith("evalkit/_builtin/tasks/") and n.endswith(".yaml")
+    ) == repo_tasks
 
     target = tmp_path / "site"
-    install = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
-                             capture_output=True, text=True, timeout=300)
+    install = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+        capture_output=True, text=True, timeout=300,
+    )
     assert install.returncode == 0, install.stderr
     code = "import json, evalkit.tasks.registry as r; print(json.dumps([r.__file__, sorted(r.all_tasks())]))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,

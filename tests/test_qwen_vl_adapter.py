@@ -40,10 +40,14 @@ def _requests() -> list[GenerateRequest]:
         GenerateRequest(Prompt.raw(ImagePart(_png("img_a.png")), TextPart("这是什么？")), longer),
         GenerateRequest(Prompt.raw(TextPart("Hello world, this is a text-only test of Qwen-VL.")), short),
         GenerateRequest(Prompt.raw(ImagePart(_odd_image()), TextPart("Describe the image in English:")), longer),
-        GenerateRequest(Prompt(turns=(Turn("user", (ImagePart(_png("img_b.png")), TextPart("\nColors?"))),), style="chat"), short),
+        GenerateRequest(
+            Prompt(turns=(Turn("user", (ImagePart(_png("img_b.png")), TextPart("\nColors?"))),), style="chat"), short
+        ),
         GenerateRequest(Prompt.raw(TextPart("你好，世界")), longer),
         GenerateRequest(
-            Prompt.raw(ImagePart(_png("img_a.png")), TextPart("and"), ImagePart(_png("img_b.png")), TextPart("differ in")),
+            Prompt.raw(
+                ImagePart(_png("img_a.png")), TextPart("and"), ImagePart(_png("img_b.png")), TextPart("differ in")
+            ),
             short,
         ),
     ]
@@ -62,7 +66,10 @@ def test_a_batch_gives_exactly_what_each_request_gives_alone(model) -> None:  # 
 def test_batched_text_matches_the_official_batch(model) -> None:  # type: ignore[no-untyped-def]
     d = golden()["d_generate_batch"]
     settings = GenerationSettings(max_new_tokens=12, min_new_tokens=12)
-    prompts = [Prompt.raw(ImagePart(_png(name)), TextPart(p.split("</img>", 1)[1])) for name, p in zip(["img_a.png", "img_b.png"], d["prompts"])]
+    prompts = [
+        Prompt.raw(ImagePart(_png(name)), TextPart(p.split("</img>", 1)[1]))
+        for name, p in zip(["img_a.png", "img_b.png"], d["prompts"])
+    ]
     results = model.generate([GenerateRequest(p, settings) for p in prompts])
     assert [r.text for r in results] == [s.strip() for s in d["decoded_skip_special"]]
 
@@ -96,8 +103,13 @@ def _reference_scores(model, prompt: Prompt, continuations: list[str]) -> list[f
 def test_shared_prompt_scores_equal_one_forward_per_option(model) -> None:  # type: ignore[no-untyped-def]
     image_prompt = Prompt.raw(ImagePart(_png("img_b.png")), TextPart("Question: which colors?\nAnswer:"))
     text_prompt = Prompt.raw(TextPart("The quick brown fox"))
-    options = [[" red and blue", " green", " a checkerboard of red and blue squares"], [" jumps", " jumps over the lazy dog", " A"]]
-    requests = [LoglikelihoodRequest(image_prompt, tuple(options[0])), LoglikelihoodRequest(text_prompt, tuple(options[1]))]
+    options = [
+        [" red and blue", " green", " a checkerboard of red and blue squares"],
+        [" jumps", " jumps over the lazy dog", " A"],
+    ]
+    requests = [
+        LoglikelihoodRequest(image_prompt, tuple(options[0])), LoglikelihoodRequest(text_prompt, tuple(options[1]))
+    ]
     scored = model.loglikelihood(requests)
     for request, scores, texts in zip(requests, scored, options):
         reference = _reference_scores(model, request.prompt, texts)

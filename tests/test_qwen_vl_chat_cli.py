@@ -80,4 +80,6 @@ def test_missing_image_is_one_line_on_stderr(capsys) -> None:  # type: ignore[no
     assert main(["chat", "--model", str(tiny_checkpoint("chatml")), "--image", "no/such.png", "q"]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err.strip() == "evalkit: error: image no/such.png does not exist; pass --image with the path of an image file"
+    assert captured.err.strip() == (
+        "evalkit: error: image no/such.png does not exist; pass --image with the path of an image file"
+    )

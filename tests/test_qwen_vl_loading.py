@@ -53,7 +53,9 @@ def test_bin_shards_load_the_same_weights(tmp_path: Path) -> None:
     a = load_network(folder, parsed, torch.float32, torch.device("cpu"))
     b = load_network(bin_folder, parsed, torch.float32, torch.device("cpu"))
     assert torch.equal(_prefill_logits(a, [1, 2, 3]), _prefill_logits(b, [1, 2, 3]))
-    assert [p.name for p in weight_files(bin_folder)] == ["pytorch_model-00001-of-00002.bin", "pytorch_model-00002-of-00002.bin"]
+    assert [p.name for p in weight_files(bin_folder)] == [
+        "pytorch_model-00001-of-00002.bin", "pytorch_model-00002-of-00002.bin"
+    ]
 
 
 def test_weight_file_resolution_order(tmp_path: Path) -> None:
@@ -61,7 +63,9 @@ def test_weight_file_resolution_order(tmp_path: Path) -> None:
     assert weight_files(tmp_path) == [tmp_path / "pytorch_model.bin"]
     (tmp_path / "model.safetensors").write_bytes(b"")
     assert weight_files(tmp_path) == [tmp_path / "model.safetensors"]
-    (tmp_path / "model.safetensors.index.json").write_text(json.dumps({"weight_map": {"a": "model-00001-of-00001.safetensors"}}))
+    (tmp_path / "model.safetensors.index.json").write_text(
+        json.dumps({"weight_map": {"a": "model-00001-of-00001.safetensors"}})
+    )
     with pytest.raises(ModelLoadError, match="incomplete"):
         weight_files(tmp_path)
 
@@ -136,7 +140,9 @@ def test_missing_vocabulary_and_weights(tmp_path: Path) -> None:
 
 
 def test_model_args_are_checked() -> None:
-    with pytest.raises(ConfigError, match=r"unknown Qwen-VL model argument 'dtpye'; did you mean 'dtype'\?.*device.*rope_positions"):
+    with pytest.raises(
+        ConfigError, match=r"unknown Qwen-VL model argument 'dtpye'; did you mean 'dtype'\?.*device.*rope_positions"
+    ):
         parse_options({"dtpye": "bf16"})
     with pytest.raises(ConfigError, match="dtype='int8'"):
         parse_options({"dtype": "int8"})
@@ -155,7 +161,10 @@ def test_auto_dtype_follows_the_official_precision_flags() -> None:
     cpu = parse_options({"device": "cpu"})
     assert cpu.torch_dtype(QwenVLConfig.from_dict({**tiny_config(), "fp32": False})) == torch.float32
     assert cpu.torch_dtype(QwenVLConfig.from_dict({**tiny_config(), "fp32": False, "bf16": True})) == torch.bfloat16
-    assert parse_options({"device": "cpu", "dtype": "fp16"}).torch_dtype(QwenVLConfig.from_dict(tiny_config())) == torch.float16
+    assert (
+        parse_options({"device": "cpu", "dtype": "fp16"}).torch_dtype(QwenVLConfig.from_dict(tiny_config()))
+        == torch.float16
+    )
 
 
 def test_offline_hub_id_gives_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -174,7 +183,9 @@ def test_offline_hub_id_gives_one_clear_line(monkeypatch: pytest.MonkeyPatch) ->
     assert isinstance(caught.value, EvalkitError)
 
 
-def test_hub_gptq_checkpoint_is_refused_before_its_weights_download(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hub_gptq_checkpoint_is_refused_before_its_weights_download(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import huggingface_hub
 
     snapshot = _config_folder(tmp_path, quantization_config={"bits": 4, "quant_method": "gptq"})

@@ -56,7 +56,9 @@ def test_vision_tower_intermediates_and_output(model) -> None:  # type: ignore[n
         vit_out = visual.transformer(visual.ln_pre(patches))
         assert max_abs_diff(vit_out[0], g["b.img_a.vit_out"]) <= TOLERANCE
         assert max_abs_diff(visual.attn_pool(vit_out)[0], g["b.img_a.resampler_out"]) <= TOLERANCE
-        features = model.network.encode_images(preprocess_images([golden_image("img_a.png"), golden_image("img_b.png")]))
+        features = model.network.encode_images(
+            preprocess_images([golden_image("img_a.png"), golden_image("img_b.png")])
+        )
     assert features.shape == (2, 256, 128)
     assert max_abs_diff(features, g["b.visual_encode"]) <= TOLERANCE
     assert torch.equal(visual.attn_pool.pos_embed, g["b.attn_pool_pos_embed"])
@@ -65,7 +67,9 @@ def test_vision_tower_intermediates_and_output(model) -> None:  # type: ignore[n
 def _prefill(model, ids: list[int], image_names: list[str], hidden_states=None):  # type: ignore[no-untyped-def]
     network = model.network
     with torch.inference_mode():
-        features = network.encode_images(preprocess_images([golden_image(n) for n in image_names])) if image_names else None
+        features = (
+            network.encode_images(preprocess_images([golden_image(n) for n in image_names])) if image_names else None
+        )
         batch = torch.tensor([ids])
         cache = network.new_cache(torch.ones_like(batch, dtype=torch.bool), batch.size(1), "per-sample")
         hidden = network(batch, cache, image_features=features, hidden_states=hidden_states)
@@ -96,7 +100,9 @@ def test_text_only_forward(model) -> None:  # type: ignore[no-untyped-def]
     assert int(ids[0]) == c["argmax_last"]
 
 
-@pytest.mark.parametrize("section,images", [("d_generate_batch", ["img_a.png", "img_b.png"]), ("d_generate_batch_text_only", [])])
+@pytest.mark.parametrize(
+    "section,images", [("d_generate_batch", ["img_a.png", "img_b.png"]), ("d_generate_batch_text_only", [])]
+)
 @pytest.mark.parametrize("positions", ["per-sample", "padded"])
 def test_left_padded_greedy_batch(model, section: str, images: list[str], positions: str) -> None:  # type: ignore[no-untyped-def]
     d = golden()[section]
@@ -118,7 +124,9 @@ def test_left_padded_greedy_batch(model, section: str, images: list[str], positi
     assert decoded == [s.strip() for s in d["decoded_skip_special"]]
 
 
-@pytest.mark.parametrize("section,images", [("d_generate_batch", ["img_a.png", "img_b.png"]), ("d_generate_batch_text_only", [])])
+@pytest.mark.parametrize(
+    "section,images", [("d_generate_batch", ["img_a.png", "img_b.png"]), ("d_generate_batch_text_only", [])]
+)
 def test_each_prompt_alone_gives_the_batched_ids(model, section: str, images: list[str]) -> None:  # type: ignore[no-untyped-def]
     d = golden()[section]
     settings = GreedySettings(max_new_tokens=12, min_new_tokens=12, stop_ids=model.stop_ids, pad_id=151643)
@@ -132,7 +140,11 @@ def test_each_prompt_alone_gives_the_batched_ids(model, section: str, images: li
 def test_chat_context_and_official_response(model) -> None:  # type: ignore[no-untyped-def]
     d = golden()["d_chat"]
     prompt = Prompt(
-        turns=(Turn("user", (TextPart("Picture 1:"), ImagePart(_image("img_b.png")), TextPart("\nWhat is in this picture?"))),),
+        turns=(
+            Turn(
+                "user", (TextPart("Picture 1:"), ImagePart(_image("img_b.png")), TextPart("\nWhat is in this picture?"))
+            ),
+        ),
         style="chat",
     )
     rendered = model.render(prompt)

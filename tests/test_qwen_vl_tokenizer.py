@@ -8,7 +8,13 @@ import pytest
 
 from evalkit.data.images import LazyImage
 from evalkit.errors import ConfigError
-from evalkit.models.qwen_vl.prompt import image_name, make_context, official_chat_response, render_prompt, render_prompt_text
+from evalkit.models.qwen_vl.prompt import (
+    image_name,
+    make_context,
+    official_chat_response,
+    render_prompt,
+    render_prompt_text,
+)
 from evalkit.models.qwen_vl.tokenizer import QwenTokenizer
 from evalkit.prompts.types import ImagePart, Prompt, TextPart, Turn
 from tests.qwen_vl.golden_data import golden

@@ -234,7 +234,9 @@ def test_mme_rows_are_yes_no_pairs_whose_answers_hold_in_the_scene() -> None:
             asked = [words[w] for w in re.findall(r"\b(one|two|three|four)\b", yes["question"] + " " + no["question"])]
             assert asked[0] == n and asked[1] != n
         if yes["category"] == "OCR":
-            assert f'"{ex.scene.words[0].text}"' in yes["question"] and f'"{ex.scene.words[0].text}"' not in no["question"]
+            assert (
+                f'"{ex.scene.words[0].text}"' in yes["question"] and f'"{ex.scene.words[0].text}"' not in no["question"]
+            )
 
 
 def test_seed_correct_option_holds_in_the_scene_and_letters_are_balanced() -> None:

@@ -30,7 +30,9 @@ def _load(task: str, protocol: str = "qwen-vl", shots: int = 0, limit: int | Non
 def _flat(prompt: Prompt) -> str:
     """The prompt's text with each image as [IMG], turns separated by '|'."""
     return "|".join(
-        "".join("[IMG]" if isinstance(p, ImagePart) else p.text for p in turn.parts if isinstance(p, (ImagePart, TextPart)))
+        "".join(
+            "[IMG]" if isinstance(p, ImagePart) else p.text for p in turn.parts if isinstance(p, (ImagePart, TextPart))
+        )
         for turn in prompt.turns
     )
 
@@ -103,7 +105,9 @@ def test_qwen_vl_reads_the_same_text_as_under_the_real_benchmarks_protocol(task:
         assert mine.max_new_tokens <= real_protocol.max_new_tokens
         if task != "synth_dialogue":  # the judge path comes later; reference-based metrics meanwhile
             assert (mine.scorer, mine.scorer_args) == (real_protocol.scorer, real_protocol.scorer_args)
-            assert (mine.aggregation, mine.aggregation_args) == (real_protocol.aggregation, real_protocol.aggregation_args)
+            assert (mine.aggregation, mine.aggregation_args) == (
+                real_protocol.aggregation, real_protocol.aggregation_args
+            )
 
 
 def test_fewshot_examples_come_from_the_bundled_train_pool_with_their_images() -> None:

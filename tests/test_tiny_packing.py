@@ -229,7 +229,8 @@ def test_auxiliary_questions_do_not_depend_on_the_process_hash_seed() -> None:
     import subprocess
     import sys
 
-    code = ("import random; from evalkit.synth import generate_examples; from evalkit.tiny.auxiliary import with_auxiliary;"
+    code = ("import random; from evalkit.synth import generate_examples; "
+            "from evalkit.tiny.auxiliary import with_auxiliary;"
             "ex = generate_examples('synth_mme', 'train', 6, seed=2);"
             "print([r['question'] for e in ex for r in with_auxiliary('synth_mme', e, random.Random(0)).rows])")
     outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

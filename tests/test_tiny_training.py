@@ -60,7 +60,9 @@ def test_training_changes_the_weights_and_the_export_loads_as_qwen_vl(two_steps:
     train(settings(start, 0))
     before, after = weights(start), weights(two_steps)
     assert not torch.equal(before["transformer.visual.conv1.weight"], after["transformer.visual.conv1.weight"])
-    assert torch.equal(before["transformer.visual.attn_pool.pos_embed"], after["transformer.visual.attn_pool.pos_embed"])
+    assert torch.equal(
+        before["transformer.visual.attn_pool.pos_embed"], after["transformer.visual.attn_pool.pos_embed"]
+    )
     model = load(str(two_steps / "model"), device="cpu")
     assert model.identity().backend == "qwen-vl"
     assert model.network.config.image_start_id == model.tokenizer.img_start_id

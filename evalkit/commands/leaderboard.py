@@ -11,8 +11,9 @@ def add_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("results", nargs="*", default=["results"],
                    help="results folders or run folders (default: results)")
     p.add_argument("--out", default="leaderboard", help="folder to write the tables to (default: leaderboard)")
-    p.add_argument("--published", help=f"published numbers to show beside reproduced ones (default: {DEFAULT_PUBLISHED} "
-                                       f"when it exists)")
+    p.add_argument("--published",
+                   help=f"published numbers to show beside reproduced ones (default: {DEFAULT_PUBLISHED} "
+                        f"when it exists)")
     p.add_argument("--no-published", action="store_true", help="show no published numbers")
     p.add_argument("--formats", default="md,csv,tex,html", help="comma-separated: md, csv, tex, html (default: all)")
     p.add_argument("--ci", action="store_true", help="show the half-width of each 95%% CI beside its value")

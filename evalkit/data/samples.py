@@ -83,7 +83,9 @@ def build_samples(rowset: RowSet, fields: FieldMap, *, task: str, explode: Seque
     return samples
 
 
-def _explode(rows: list[dict[str, Any]], columns: Sequence[str], origin: str) -> list[tuple[dict[str, Any], int | None]]:
+def _explode(
+    rows: list[dict[str, Any]], columns: Sequence[str], origin: str
+) -> list[tuple[dict[str, Any], int | None]]:
     """One row per element of the list ``columns`` (OCR-VQA holds several questions per image)."""
     out = []
     for row in rows:

@@ -99,7 +99,8 @@ def _load_source(source: Source, data_dir: Path | None, *, task: str,
     if source.hub is not None:
         return load_hub(source.hub, task=task, local_hint=local, keep=keep)
     raise DataError(
-        f"task {task!r} reads a local copy only: pass --data-dir pointing at the folder that holds {local.path if local else '?'}"
+        f"task {task!r} reads a local copy only: pass --data-dir pointing at the folder that holds "
+        f"{local.path if local else '?'}"
     )
 
 

@@ -22,7 +22,9 @@ def transform(name: str) -> Callable[[Callable[[Any], Any]], Callable[[Any], Any
 
 def apply_transform(name: str, value: Any) -> Any:
     if name not in TRANSFORMS:
-        raise ConfigError(f"unknown transform {name!r}{did_you_mean(name, TRANSFORMS)} (known: {', '.join(sorted(TRANSFORMS))})")
+        raise ConfigError(
+            f"unknown transform {name!r}{did_you_mean(name, TRANSFORMS)} (known: {', '.join(sorted(TRANSFORMS))})"
+        )
     try:
         return TRANSFORMS[name](value)
     except (TypeError, ValueError, KeyError, IndexError) as exc:

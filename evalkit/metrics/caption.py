@@ -104,7 +104,9 @@ def caption_scores(
     return {**corpus.scores, "unavailable": dict(corpus.unavailable)}
 
 
-def _check_corpus(predictions: Mapping[ImageId, str], references: Mapping[ImageId, Sequence[str]]) -> tuple[ImageId, ...]:
+def _check_corpus(
+    predictions: Mapping[ImageId, str], references: Mapping[ImageId, Sequence[str]]
+) -> tuple[ImageId, ...]:
     missing = [i for i in references if i not in predictions]
     extra = [i for i in predictions if i not in references]
     if missing or extra:

@@ -68,7 +68,9 @@ def ptb_tokenize(captions: Sequence[str]) -> list[str]:
     lines = done.stdout.decode().split("\n")
     if len(lines) < len(captions):
         raise CaptionToolError(f"the PTB tokenizer returned {len(lines)} lines for {len(captions)} captions")
-    return [" ".join(w for w in line.rstrip().split(" ") if w not in PTB_PUNCTUATION) for line in lines[: len(captions)]]
+    return [
+        " ".join(w for w in line.rstrip().split(" ") if w not in PTB_PUNCTUATION) for line in lines[: len(captions)]
+    ]
 
 
 class MeteorJar:
@@ -129,7 +131,10 @@ class MeteorJar:
 def spice_unavailable_reason() -> str | None:
     """Why SPICE cannot run here, or ``None`` when it can (its CoreNLP models are installed)."""
     lib = pycocoevalcap_dir() / "spice" / "lib"
-    missing = [name for name in ("stanford-corenlp-3.6.0.jar", "stanford-corenlp-3.6.0-models.jar") if not (lib / name).exists()]
+    missing = [
+        name for name in ("stanford-corenlp-3.6.0.jar", "stanford-corenlp-3.6.0-models.jar")
+        if not (lib / name).exists()
+    ]
     if missing:
         return (
             f"SPICE needs the Stanford CoreNLP 3.6.0 models, which are not installed ({', '.join(missing)} "

@@ -41,7 +41,9 @@ class ClipScorer:
         try:
             import open_clip
 
-            clip_model, _, preprocess = open_clip.create_model_and_transforms(model, pretrained=pretrained, device=device)
+            clip_model, _, preprocess = open_clip.create_model_and_transforms(
+                model, pretrained=pretrained, device=device
+            )
             tokenizer = open_clip.get_tokenizer(model)
         except Exception as exc:  # open_clip raises many kinds; all mean "could not load"
             raise ModelLoadError(
@@ -57,7 +59,9 @@ class ClipScorer:
         import torch
 
         if len(images) != len(captions):
-            raise ValueError(f"clip_score needs one caption per image, got {len(images)} images and {len(captions)} captions")
+            raise ValueError(
+                f"clip_score needs one caption per image, got {len(images)} images and {len(captions)} captions"
+            )
         scores: list[float] = []
         with torch.no_grad():
             for start in range(0, len(images), batch_size):

@@ -135,7 +135,9 @@ def format_report(report: RegressionReport) -> str:
         ])
     lines.append(text_table(rows))
     details = [f"  {v.task} {v.metric or ''}: {v.reason}".rstrip() for v in report.verdicts if v.reason]
-    details += [f"  {v.task} {v.metric}: {note}" for v in report.verdicts if v.comparison for note in v.comparison.notes]
+    details += [
+        f"  {v.task} {v.metric}: {note}" for v in report.verdicts if v.comparison for note in v.comparison.notes
+    ]
     if details:
         lines += ["", "notes:", *details]
     if report.new_tasks:

@@ -148,7 +148,10 @@ def load_run(path: Path) -> Run:
                    tasks=parse_scores(data, str(path)))
     scores_path, run_path = path / "scores.json", path / "run.json"
     if not scores_path.is_file():
-        hint = "the run has not finished; resume it first" if run_path.is_file() else "pass a run folder or a scores.json file"
+        hint = (
+            "the run has not finished; resume it first" if run_path.is_file()
+            else "pass a run folder or a scores.json file"
+        )
         raise EvalkitError(f"{path}: no scores.json there ({hint})")
     info = _read_json(run_path) if run_path.is_file() else {}
     model_info = info.get("model") or {}

@@ -43,7 +43,9 @@ def score_record(proto: ProtocolSpec, record: dict[str, Any]) -> dict[str, Any]:
     if record.get("error") is not None:
         return {**record, "answer": None, "scores": {}}
     try:
-        answer = get_extractor(proto.extractor).fn(record["output"], record["target"], record["meta"], **proto.extractor_args)
+        answer = get_extractor(proto.extractor).fn(
+            record["output"], record["target"], record["meta"], **proto.extractor_args
+        )
         scores = get_scorer(proto.scorer).fn(answer, record["target"], record["meta"], **proto.scorer_args)
     except EvalkitError:
         raise

@@ -42,7 +42,9 @@ class PreparedTask:
 
     def sample_key(self, sample: Sample, model_identity: dict[str, Any], seed: int) -> str:
         """Everything that changes this sample's answer, hashed: the journal key."""
-        request: Any = self.settings().as_dict() if self.protocol.output == "generate" else list(self.continuations(sample))
+        request: Any = (
+            self.settings().as_dict() if self.protocol.output == "generate" else list(self.continuations(sample))
+        )
         blob = {
             "task": self.name,
             "spec": self.spec.spec_hash,

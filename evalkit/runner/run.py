@@ -16,9 +16,9 @@ from evalkit.results.files import SCHEMA_VERSION, RunDir, atomic_write_json, ato
 from evalkit.results.provenance import environment, now, portable_path
 from evalkit.results.summary import summary_table
 from evalkit.runner.config import DEFAULT_MODEL, DEFAULT_SUITE, RunConfig, build_config
+from evalkit.runner.distributed import DistContext
 from evalkit.runner.evaluate import TaskCounts, evaluate_task
 from evalkit.runner.journal import Journal
-from evalkit.runner.distributed import DistContext
 from evalkit.runner.prepare import LoadedTask, PreparedTask, build_prompts, load_task
 
 
@@ -75,7 +75,8 @@ def _run(config: RunConfig, model: Model | None, ctx: DistContext, *, progress: 
             requests.append((get_task(name), req))
     data_dir = Path(config.data_dir).expanduser() if config.data_dir else None
     loaded: list[LoadedTask] = [  # all data first: a missing dataset fails before a model is loaded
-        load_task(spec, protocol=req.protocol or config.protocol, num_fewshot=_pick(req.num_fewshot, config.num_fewshot),
+        load_task(spec, protocol=req.protocol or config.protocol,
+                  num_fewshot=_pick(req.num_fewshot, config.num_fewshot),
                   limit=_pick(req.limit, config.limit), data_dir=data_dir)
         for spec, req in requests
     ]

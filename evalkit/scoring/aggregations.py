@@ -119,7 +119,9 @@ CAPTION_ORDER = ("CIDEr", "Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "METEOR", "ROU
 
 
 @aggregation("caption")
-def aggregate_caption(samples: Sequence[ScoredSample], *, seed: int, n_resamples: int = DEFAULT_RESAMPLES) -> TaskScores:
+def aggregate_caption(
+    samples: Sequence[ScoredSample], *, seed: int, n_resamples: int = DEFAULT_RESAMPLES
+) -> TaskScores:
     """Corpus caption metrics (×100) from ``metrics.score_caption_corpus``: CIDEr, BLEU-1..4,
     METEOR, ROUGE-L, and SPICE when it can run (otherwise ``info["unavailable"]`` says why).
 
@@ -172,7 +174,9 @@ def aggregate_touchstone(samples: Sequence[ScoredSample], *, seed: int) -> TaskS
             for category in str(question["category"]).split(","):
                 category_rows.setdefault(category, []).append(row)
 
-    def summarise(selected: list[tuple[str, float, float]], model: float | None, reference: float | None) -> dict[str, MetricValue]:
+    def summarise(
+        selected: list[tuple[str, float, float]], model: float | None, reference: float | None
+    ) -> dict[str, MetricValue]:
         out: dict[str, MetricValue] = {}
         clusters = [r[0] for r in selected]
         for name, values, official_value in (

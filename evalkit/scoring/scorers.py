@@ -29,7 +29,9 @@ def score_anls(answer: Any, target: Any, meta: dict[str, Any], threshold: float 
 
 
 @scorer("relaxed_accuracy")
-def score_relaxed_accuracy(answer: Any, target: Any, meta: dict[str, Any], protocol: str = "standard") -> dict[str, float]:
+def score_relaxed_accuracy(
+    answer: Any, target: Any, meta: dict[str, Any], protocol: str = "standard"
+) -> dict[str, float]:
     """ChartQA relaxed accuracy; ``protocol`` "qwen-vl" keeps the official swapped arguments."""
     return {"relaxed_accuracy": metrics.relaxed_accuracy(as_text(answer), as_answers(target), protocol=protocol)}
 
@@ -51,9 +53,12 @@ def score_grounding(
     strict JSON and the mean IoU counts such a box as no overlap. ``acc@0.5`` is exactly official.
     """
     if not isinstance(target, dict) or not {"bbox", "width", "height"} <= set(target):
-        raise ValueError(f"grounding needs target {{'bbox': [x1, y1, x2, y2], 'width': w, 'height': h}}, got {target!r}")
+        raise ValueError(
+            f"grounding needs target {{'bbox': [x1, y1, x2, y2], 'width': w, 'height': h}}, got {target!r}"
+        )
     _, iou, correct = metrics.grounding_score(
-        as_text(answer), target["bbox"], float(target["width"]), float(target["height"]), protocol=protocol, parser=parser
+        as_text(answer), target["bbox"], float(target["width"]), float(target["height"]),
+        protocol=protocol, parser=parser,
     )
     return {"acc@0.5": 1.0 if correct else 0.0, "iou": iou if math.isfinite(iou) else 0.0}
 

@@ -102,7 +102,8 @@ def _is_there(rng: random.Random, scene: Scene) -> Question | None:
         shape, color = rng.choice([(k, c) for k in SHAPES for c in COLORS
                                    if not any(s.shape == k and s.color == c for s in scene.shapes)])
     answer = "yes" if any(s.shape == shape and s.color == color for s in scene.shapes) else "no"
-    return Question(f"Is there {a_kind(color, shape)}?", answer, "is there a", "yes/no", ["no" if answer == "yes" else "yes"])
+    return Question(f"Is there {a_kind(color, shape)}?", answer, "is there a", "yes/no",
+                    ["no" if answer == "yes" else "yes"])
 
 
 def _on_left(rng: random.Random, scene: Scene) -> Question | None:

@@ -25,7 +25,6 @@ from evalkit.tasks.spec import (
 )
 from evalkit.tasks.validate import Reader
 
-
 _TASK_KEYS = frozenset(
     {"name", "version", "description", "groups", "source", "fields", "output", "protocols", "default_protocol",
      "fewshot", "explode"}

@@ -40,7 +40,9 @@ def load_yaml(path: Path) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise ConfigError(f"{where}: malformed YAML: {getattr(exc, 'problem', None) or exc}; fix the syntax there") from exc
+        raise ConfigError(
+            f"{where}: malformed YAML: {getattr(exc, 'problem', None) or exc}; fix the syntax there"
+        ) from exc
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from exc
 
@@ -88,7 +90,9 @@ def all_tasks() -> dict[str, TaskSpec]:
         for path in sorted(folder.glob("*.yaml")):
             for spec in parse_file(path):
                 if spec.name in found:
-                    raise ConfigError(f"task {spec.name!r} is defined twice: in {found[spec.name].file} and {spec.file}")
+                    raise ConfigError(
+                        f"task {spec.name!r} is defined twice: in {found[spec.name].file} and {spec.file}"
+                    )
                 found[spec.name] = spec
     return found
 
@@ -104,7 +108,9 @@ def groups() -> dict[str, list[str]]:
 def get_task(name: str) -> TaskSpec:
     tasks = all_tasks()
     if name not in tasks:
-        raise ConfigError(f"unknown task {name!r}{did_you_mean(name, list(tasks) + list(groups()))} (evalkit list tasks)")
+        raise ConfigError(
+            f"unknown task {name!r}{did_you_mean(name, list(tasks) + list(groups()))} (evalkit list tasks)"
+        )
     return tasks[name]
 
 

@@ -31,7 +31,8 @@ class Reader:
             if name not in allowed:
                 hint = did_you_mean(str(name), allowed)
                 raise ConfigError(
-                    f"{self.where}: unknown key '{self.key(str(name))}'{hint} (allowed here: {', '.join(sorted(allowed))})"
+                    f"{self.where}: unknown key '{self.key(str(name))}'{hint} "
+                    f"(allowed here: {', '.join(sorted(allowed))})"
                 )
 
     def has(self, name: str) -> bool:

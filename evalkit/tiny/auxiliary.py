@@ -198,7 +198,8 @@ def seed_rows(example: Example, rng: random.Random, option_lookups: int = OPTION
         options = [correct, *rng.sample(wrong, 3)]
         rng.shuffle(options)
         letter = "ABCD"[options.index(correct)]
-        rows.append({**template, "question": question, "answer": letter, "question_id": f"{template['question_id']}.{len(rows)}",
+        rows.append({**template, "question": question, "answer": letter,
+                     "question_id": f"{template['question_id']}.{len(rows)}",
                      "question_type_id": dimension, **{f"choice_{k}": text for k, text in zip("abcd", options)}})
     return rows
 

@@ -189,7 +189,8 @@ def _loss_table(args: argparse.Namespace, tasks: tuple[str, ...] | None) -> list
     rows = probe(args.model, tasks, args.batches, args.batch_size, args.seed)
     width = max(len(r.key) for r in rows)
     return [f"{'task/subtask':<{width}}  sequences  tokens/answer  loss/token  loss/answer"] + \
-        [f"{r.key:<{width}}  {r.sequences:>9}  {r.tokens:>13.2f}  {r.loss:>10.3f}  {r.answer_loss:>11.3f}" for r in rows]
+        [f"{r.key:<{width}}  {r.sequences:>9}  {r.tokens:>13.2f}  {r.loss:>10.3f}  {r.answer_loss:>11.3f}"
+         for r in rows]
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -83,5 +83,8 @@ def mergeable_ranks(merges: list[bytes]) -> dict[bytes, int]:
 
 def write_tiktoken(ranks: dict[bytes, int], path: Path) -> None:
     """Write ``ranks`` as a tiktoken file (sorted by rank, one ``base64 rank`` line each)."""
-    lines = [f"{base64.b64encode(token).decode('ascii')} {rank}" for token, rank in sorted(ranks.items(), key=lambda kv: kv[1])]
+    lines = [
+        f"{base64.b64encode(token).decode('ascii')} {rank}"
+        for token, rank in sorted(ranks.items(), key=lambda kv: kv[1])
+    ]
     path.write_text("\n".join(lines) + "\n", encoding="ascii")

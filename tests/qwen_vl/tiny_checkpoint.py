@@ -204,11 +204,15 @@ def write_tiny_checkpoint(
 
 
 @functools.lru_cache(maxsize=None)
-def tiny_checkpoint(chat_format: Literal["chatml", "raw"] = "chatml", weight_format: WeightFormat = "safetensors") -> Path:
+def tiny_checkpoint(
+    chat_format: Literal["chatml", "raw"] = "chatml", weight_format: WeightFormat = "safetensors"
+) -> Path:
     """The recipe checkpoint, built once per test process in a temporary folder removed at exit."""
     root = Path(tempfile.mkdtemp(prefix="evalkit-tiny-qwen-vl-"))
     atexit.register(shutil.rmtree, root, True)
-    return write_tiny_checkpoint(root / f"tiny-{chat_format}-{weight_format}", chat_format=chat_format, weight_format=weight_format)
+    return write_tiny_checkpoint(
+        root / f"tiny-{chat_format}-{weight_format}", chat_format=chat_format, weight_format=weight_format
+    )
 
 
 @functools.lru_cache(maxsize=None)

@@ -16,7 +16,7 @@ _REMOTE_CODE_HINT = (
 
 
 def load(source: str, **model_args: Any) -> HFModel:
-    """Load ``source`` (a checkpoint folder or a hub id) as an evalkit ``Model``; model args as in the package docstring."""
+    """Load ``source`` (a checkpoint folder or hub id) as an evalkit ``Model``; args as in the package doc."""
     parsed = parse_model_args(model_args)
     import torch
 

@@ -141,8 +141,9 @@ class ChatClient:
             raise RequestFailed(f"{self.options.display_url} refused the request (HTTP {status}): {message}")
         self._count(failed_calls=1)
         if unreachable:
-            raise ServerUnreachable(f"cannot connect to {self.options.display_url} (tried {self.options.max_retries + 1} "
-                                    f"times): start the server there or fix base_url")
+            raise ServerUnreachable(f"cannot connect to {self.options.display_url} "
+                                    f"(tried {self.options.max_retries + 1} times): "
+                                    f"start the server there or fix base_url")
         raise RequestFailed(f"no answer from {self.options.display_url} after {self.options.max_retries + 1} tries "
                             f"(max_retries={self.options.max_retries}); last: {last}")
 

@@ -114,7 +114,10 @@ class QwenVL:
             self.tokenizer.eod_id, self.rope_positions,
         )
         return [
-            [ContinuationScore(mean_loss=s.mean_loss, sum_logprob=s.sum_logprob, n_tokens=int(s.logprobs.numel())) for s in row]
+            [
+                ContinuationScore(mean_loss=s.mean_loss, sum_logprob=s.sum_logprob, n_tokens=int(s.logprobs.numel()))
+                for s in row
+            ]
             for row in scored
         ]
 

@@ -98,7 +98,9 @@ def weight_files(folder: Path) -> list[Path]:
             files = [folder / name for name in sorted(set(weight_map.values()))]
             missing = [f.name for f in files if not f.is_file()]
             if missing:
-                raise ModelLoadError(f"{folder} lacks {', '.join(missing)} listed in {index_name}; the download is incomplete")
+                raise ModelLoadError(
+                    f"{folder} lacks {', '.join(missing)} listed in {index_name}; the download is incomplete"
+                )
             return files
         if (folder / single).is_file():
             return [folder / single]
@@ -138,7 +140,8 @@ def load_network(folder: Path, config: QwenVLConfig, dtype: torch.dtype, device:
                 )
             if tensor.shape != expected[key]:
                 raise ModelLoadError(
-                    f"{key} in {path.name} has shape {tuple(tensor.shape)} but config.json implies {tuple(expected[key])}"
+                    f"{key} in {path.name} has shape {tuple(tensor.shape)} "
+                    f"but config.json implies {tuple(expected[key])}"
                 )
             state[key] = tensor.to(device=device, dtype=dtype)
     missing = [key for key in expected if key not in state]

@@ -21,7 +21,8 @@ _DTYPE_ALIASES: dict[str, DtypeName] = {
 TORCH_DTYPES: dict[str, torch.dtype] = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
 KNOWN_ARGS = {
     "device": "cpu | cuda | cuda:N (default: cuda when available, else cpu)",
-    "dtype": "auto | bf16 | fp16 | fp32 (default auto: the config's bf16/fp16/fp32 flag, else bf16 on a GPU, fp32 on CPU)",
+    "dtype": "auto | bf16 | fp16 | fp32 (default auto: the config's bf16/fp16/fp32 flag, "
+    "else bf16 on a GPU, fp32 on CPU)",
     "rope_positions": "per-sample | padded (default per-sample: a batched prompt is computed as it is alone; "
     "padded: the official batched numbering)",
 }

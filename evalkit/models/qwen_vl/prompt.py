@@ -19,7 +19,15 @@ from dataclasses import dataclass
 
 from evalkit.data.images import LazyImage
 from evalkit.errors import ConfigError
-from evalkit.models.qwen_vl.tokenizer import IMAGE_END, IMAGE_SPAN, IMAGE_START, IM_END, IM_START, VISION_TAGS, QwenTokenizer
+from evalkit.models.qwen_vl.tokenizer import (
+    IM_END,
+    IM_START,
+    IMAGE_END,
+    IMAGE_SPAN,
+    IMAGE_START,
+    VISION_TAGS,
+    QwenTokenizer,
+)
 from evalkit.prompts.types import ImagePart, Prompt, TextPart, Turn
 
 DEFAULT_SYSTEM = "You are a helpful assistant."  # the official ``chat()`` default

@@ -10,7 +10,9 @@ from evalkit.errors import ConfigError
 SOURCES = ("lmms-eval", "vlmevalkit")
 
 
-def import_results(source: str, files: Sequence[Path], out: Path, *, model: str | None = None) -> tuple[list[Path], list[str]]:
+def import_results(
+    source: str, files: Sequence[Path], out: Path, *, model: str | None = None
+) -> tuple[list[Path], list[str]]:
     """Import ``files`` written by ``source``; returns the run folders written and any warnings.
 
     lmms-eval: each results file becomes one run. VLMEvalKit: the score files (one per benchmark) of

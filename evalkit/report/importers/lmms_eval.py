@@ -134,7 +134,9 @@ def read_tasks(data: Mapping[str, Any], where: str) -> tuple[list[ImportedTask],
     for name, info in built.items():
         their_task = info["source"]
         metrics: dict[str, MetricValue] = info["metrics"]
-        listed = [m.get("metric") for m in (configs.get(their_task) or {}).get("metric_list") or [] if isinstance(m, Mapping)]
+        listed = [
+            m.get("metric") for m in (configs.get(their_task) or {}).get("metric_list") or [] if isinstance(m, Mapping)
+        ]
         primary = next((m for m in (_PRIMARY.get(name), *listed) if m in metrics), next(iter(metrics)))
         count = counts.get(their_task)
         effective = count.get("effective") if isinstance(count, Mapping) else None
