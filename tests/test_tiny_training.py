@@ -11,6 +11,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from evalkit.errors import ConfigError
 from evalkit.models.qwen_vl import load
 from evalkit.synth import generate_examples
 from evalkit.tiny.architecture import TinyArchitecture
@@ -44,7 +45,7 @@ def test_same_seed_same_weights_and_resume_continues_exactly(two_steps: Path, tm
     train(settings(again, 2))
     resumed = tmp_path / "resumed"
     train(settings(resumed, 1))
-    train(settings(resumed, 2), resume=True)
+    train(settings(resumed, 2), resume=True)  # a larger --steps continues the run
     reference = weights(two_steps)
     for other in (weights(again), weights(resumed)):
         assert other.keys() == reference.keys()
@@ -175,6 +176,35 @@ def test_stop_at_ends_early_and_a_resume_finishes_the_same_run(two_steps: Path, 
     train(settings(work, 2), resume=True)
     reference = weights(two_steps)
     assert all(torch.equal(weights(work)[k], reference[k]) for k in reference)
+
+
+def test_a_resume_under_other_settings_fails_before_training(tmp_path: Path) -> None:
+    work = tmp_path / "stopped"
+    train(settings(work, 2), stop_at=1)
+    state_before = (work / "state.json").read_text()
+    for changed in (replace(settings(work, 2), dense_places=True), replace(settings(work, 2), lr=1e-3),
+                    replace(settings(work, 2), bf16=False)):
+        with pytest.raises(ConfigError, match="resume with the options the run started with"):
+            train(changed, resume=True)
+    with pytest.raises(ConfigError, match=r"dense_places: False in the state, True now"):
+        train(replace(settings(work, 2), dense_places=True), resume=True)
+    with pytest.raises(ConfigError, match=r"at step 1, past --steps 0; pass --steps 1 or more"):
+        train(replace(settings(work, 2), steps=0), resume=True)
+    assert (work / "state.json").read_text() == state_before
+    # Where and how fast a run goes is not part of its recipe.
+    train(replace(settings(work, 2), threads=1, save_minutes=5.0), resume=True)
+    assert '"steps_done": 2' in (work / "model" / "config.json").read_text()
+
+
+def test_a_state_older_than_a_setting_counts_it_at_its_default(tmp_path: Path) -> None:
+    work = tmp_path / "old"
+    train(settings(work, 2), stop_at=1)
+    state = json.loads((work / "state.json").read_text())
+    del state["settings"]["dense_places"]  # saved before the switch existed
+    (work / "state.json").write_text(json.dumps(state))
+    with pytest.raises(ConfigError, match=r"dense_places: False in the state, True now"):
+        train(replace(settings(work, 2), dense_places=True), resume=True)
+    train(settings(work, 2), resume=True)
 
 
 def test_init_from_an_export_continues_from_its_weights_and_step(two_steps: Path, tmp_path: Path) -> None:

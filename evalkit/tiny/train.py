@@ -3,7 +3,8 @@
 The run is reproducible from ``--seed``: the vocabulary, the initial weights and every batch are
 drawn from it, so the same seed and steps give the same weights on the same machine. The state is
 saved every ``--save-minutes`` (and exported in the official layout to ``DIR/model``); ``--resume``
-continues from it, also with a larger ``--steps`` (the cosine schedule is stretched to the new end).
+continues from it, also with a larger ``--steps`` (the cosine schedule is stretched to the new end),
+and refuses other settings than the run's own, which its checkpoint records.
 ``--stop-at`` ends a run early at a given step without changing its schedule (to reproduce a
 checkpoint saved part-way). ``--init-from FOLDER`` continues from an exported checkpoint (e.g. the
 bundled one) when the training state is not at hand: its weights, vocabulary and step are taken,
@@ -32,6 +33,7 @@ import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -184,7 +186,12 @@ def train(settings: TrainSettings, export: Path | None = None, resume: bool = Fa
                                    {"params": no_decay, "weight_decay": 0.0}], lr=settings.lr, betas=(0.9, 0.98))
     start = 0
     if resume:
-        start = int(load_state(work, network, optimizer)["step"])
+        saved = load_state(work, network, optimizer)
+        check_resumed_settings(saved.get("settings", {}), settings)
+        start = int(saved["step"])
+        if start > settings.steps:
+            raise ConfigError(f"--resume: the state in {work} is at step {start}, past --steps {settings.steps}; "
+                              f"pass --steps {start} or more")
     elif init_from is not None:
         config_json = json.loads((init_from / "config.json").read_text(encoding="utf-8"))
         sizes = config_json.get("evalkit_tiny_architecture")
@@ -253,9 +260,33 @@ def _save(work: Path, network: QwenVLNetwork, optimizer: torch.optim.Optimizer, 
     export_checkpoint(work / "model", network, architecture, tokenizer, vocab, _provenance(settings, step))
 
 
+def check_resumed_settings(saved: dict[str, Any], settings: TrainSettings) -> None:
+    """Fail unless ``settings`` are the recipe the resumed state was trained with.
+
+    The exported checkpoint records one recipe for the whole run, so a resume under other settings
+    would record a run that never happened. Only ``steps`` may grow (the documented way to lengthen a
+    run). A setting newer than the state counts at its default.
+    """
+    now = _recipe(settings)
+    defaults = _recipe(TrainSettings(work_dir=settings.work_dir))
+    changed = [f"{key}: {saved.get(key, defaults[key])!r} in the state, {value!r} now"
+               for key, value in now.items() if key != "steps" and saved.get(key, defaults[key]) != value]
+    if changed:
+        raise ConfigError(
+            f"--resume: the state in {settings.work_dir} was trained with other settings ({'; '.join(changed)}); "
+            f"resume with the options the run started with (the first line of its train.log lists them), "
+            f"or start a new --work-dir"
+        )
+
+
 def _provenance(settings: TrainSettings, step: int) -> dict[str, object]:
-    recorded = {k: v for k, v in _jsonable(settings).items() if k not in ("work_dir", "threads", "save_minutes")}
-    return {"steps_done": step, "command": "python -m evalkit.tiny.train", "settings": recorded}
+    return {"steps_done": step, "command": "python -m evalkit.tiny.train", "settings": _recipe(settings)}
+
+
+def _recipe(settings: TrainSettings) -> dict[str, Any]:
+    """The settings that decide the weights, as JSON gives them back (how fast or where a run goes is left out)."""
+    recipe = {k: v for k, v in _jsonable(settings).items() if k not in ("work_dir", "threads", "save_minutes")}
+    return json.loads(json.dumps(recipe))
 
 
 def _jsonable(settings: TrainSettings) -> dict[str, object]:
