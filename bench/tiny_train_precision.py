@@ -37,6 +37,7 @@ def main() -> int:
     from evalkit.models.qwen_vl.network import QwenVLNetwork
     from evalkit.models.qwen_vl.tokenizer import QwenTokenizer
     from evalkit.tiny.batches import BatchStream, Curriculum
+    from evalkit.tiny.dense import DenseWords
     from evalkit.tiny.initialization import initialize
     from evalkit.tiny.train import TrainSettings, build_vocabulary, native_bf16, packed_losses
 
@@ -51,8 +52,9 @@ def main() -> int:
     start = copy.deepcopy(network.state_dict())
     stream = BatchStream(settings.mix, tokenizer, settings.seed, settings.batch_size, settings.steps,
                          Curriculum(settings.curriculum_tasks, settings.curriculum_until),
-                         settings.architecture.image_size, auxiliary=True, dense=True,
-                         option_lookups=settings.option_lookups)
+                         settings.architecture.image_size, auxiliary=settings.auxiliary,
+                         dense=settings.dense_weight > 0, option_lookups=settings.option_lookups,
+                         dense_words=DenseWords(settings.dense_places, settings.dense_glyph_words))
     steps = [stream.packed(args.first_step + i, settings.micro_batch) for i in range(args.steps)]
     rows = sum(len(b.tasks) for batches in steps for b in batches)
     print(f"torch {torch.__version__}, {args.threads} threads, native bf16: {native_bf16()}")

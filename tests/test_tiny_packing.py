@@ -173,7 +173,7 @@ def test_dense_targets_name_what_lies_under_each_cell(tokenizer: QwenTokenizer) 
     assert len(targets) == 256
     assert targets[0] == (tokenizer.encode(" red")[0], tokenizer.encode(" square")[0])
     assert targets[16 * 10 + 5] == (tokenizer.encode("C")[0],)
-    # the words the bundled recipe leaves out: the square lies in the top left third, the glyph is cat's
+    # the words DenseWords() leaves out: the square lies in the top left third, the glyph is cat's
     more = DenseWords(places=True, glyph_words=True)
     assert cell_words(scene, more)[16 * 3 + 3] == ("red", "square", "top", "left")
     assert cell_words(scene, more)[16 * 10 + 8] == ("A", "cat")

@@ -90,7 +90,7 @@ def test_the_vocabulary_learns_answers_spaced_as_training_appends_them_when_aske
                                  vocab_merges=300, vocab_as_appended=as_appended), path)
         tokenizer = QwenTokenizer.from_file(path)
         lengths[as_appended] = (len(tokenizer.encode("Yes")), len(tokenizer.encode(" Yes")))
-    # MME's ChatML answer follows "assistant\n" with no space: the bundled recipe learned " Yes" instead
+    # MME's ChatML answer follows "assistant\n" with no space: earlier recipes learned " Yes" instead
     assert lengths[True][0] == 1 and lengths[False][0] > 1
     assert lengths[False][1] == 1
 
@@ -105,7 +105,7 @@ def test_a_cpu_without_native_bf16_gets_a_warning_in_the_log(tmp_path: Path, mon
         records = [json.loads(line) for line in (work / "train.log").read_text().splitlines()]
         warnings = [r["message"] for r in records if r.get("event") == "warning"]
         assert warnings == ([training.EMULATED_BF16] if warned else [])
-    assert "--fp32" in training.EMULATED_BF16
+    assert "--bf16" in training.EMULATED_BF16
 
 
 def test_arguments_are_validated() -> None:
@@ -114,10 +114,16 @@ def test_arguments_are_validated() -> None:
     with pytest.raises(SystemExit):
         parse_args(["--work-dir", "x", "--option-lookups", "-1"])
     assert parse_args(["--work-dir", "x"])[0].option_lookups == 3
-    bundled = parse_args(["--work-dir", "x"])[0]
-    assert (bundled.dense_places, bundled.dense_glyph_words, bundled.vocab_as_appended) == (False, False, False)
-    more = parse_args(["--work-dir", "x", "--dense-places", "--dense-glyph-words", "--vocab-as-appended"])[0]
-    assert (more.dense_places, more.dense_glyph_words, more.vocab_as_appended) == (True, True, True)
+    bundled = parse_args(["--work-dir", "x"])[0]  # the bundled model's recipe
+    assert (bundled.dense_places, bundled.dense_glyph_words, bundled.vocab_as_appended, bundled.bf16) == (
+        True, True, True, False)
+    explicit = parse_args(["--work-dir", "x", "--dense-places", "--dense-glyph-words", "--vocab-as-appended"])[0]
+    assert (explicit.dense_places, explicit.dense_glyph_words, explicit.vocab_as_appended) == (True, True, True)
+    older = parse_args(["--work-dir", "x", "--no-dense-places", "--no-dense-glyph-words", "--no-vocab-as-appended"])[0]
+    assert (older.dense_places, older.dense_glyph_words, older.vocab_as_appended) == (False, False, False)
+    assert parse_args(["--work-dir", "x", "--bf16"])[0].bf16 and not parse_args(["--work-dir", "x", "--fp32"])[0].bf16
+    with pytest.raises(SystemExit):
+        parse_args(["--work-dir", "x", "--bf16", "--fp32"])
     assert parse_args(["--work-dir", "x", "--option-lookups", "0"])[0].option_lookups == 0
 
 
@@ -182,12 +188,12 @@ def test_a_resume_under_other_settings_fails_before_training(tmp_path: Path) -> 
     work = tmp_path / "stopped"
     train(settings(work, 2), stop_at=1)
     state_before = (work / "state.json").read_text()
-    for changed in (replace(settings(work, 2), dense_places=True), replace(settings(work, 2), lr=1e-3),
-                    replace(settings(work, 2), bf16=False)):
+    for changed in (replace(settings(work, 2), dense_places=False), replace(settings(work, 2), lr=1e-3),
+                    replace(settings(work, 2), bf16=True)):
         with pytest.raises(ConfigError, match="resume with the options the run started with"):
             train(changed, resume=True)
-    with pytest.raises(ConfigError, match=r"dense_places: False in the state, True now"):
-        train(replace(settings(work, 2), dense_places=True), resume=True)
+    with pytest.raises(ConfigError, match=r"dense_places: True in the state, False now"):
+        train(replace(settings(work, 2), dense_places=False), resume=True)
     with pytest.raises(ConfigError, match=r"at step 1, past --steps 0; pass --steps 1 or more"):
         train(replace(settings(work, 2), steps=0), resume=True)
     assert (work / "state.json").read_text() == state_before
@@ -196,15 +202,16 @@ def test_a_resume_under_other_settings_fails_before_training(tmp_path: Path) -> 
     assert '"steps_done": 2' in (work / "model" / "config.json").read_text()
 
 
-def test_a_state_older_than_a_setting_counts_it_at_its_default(tmp_path: Path) -> None:
+def test_a_state_older_than_a_setting_counts_it_at_the_value_runs_had_before_it(tmp_path: Path) -> None:
     work = tmp_path / "old"
-    train(settings(work, 2), stop_at=1)
+    older = replace(settings(work, 2), dense_places=False)
+    train(older, stop_at=1)
     state = json.loads((work / "state.json").read_text())
-    del state["settings"]["dense_places"]  # saved before the switch existed
+    del state["settings"]["dense_places"]  # saved before the switch existed, when no run named places
     (work / "state.json").write_text(json.dumps(state))
     with pytest.raises(ConfigError, match=r"dense_places: False in the state, True now"):
-        train(replace(settings(work, 2), dense_places=True), resume=True)
-    train(settings(work, 2), resume=True)
+        train(settings(work, 2), resume=True)  # today's default
+    train(older, resume=True)
 
 
 def test_init_from_an_export_continues_from_its_weights_and_step(two_steps: Path, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ token's target is read at the centre of its cell. The loss uses the model's own 
 hidden states it already computes for the image span, so nothing is added to the architecture and
 nothing of it is exported; at evaluation no output is ever read at an image token.
 
-Two more kinds of word can be asked for (``DenseWords``; the bundled model was trained without):
+Two more kinds of word can be asked for (``DenseWords``; training asks for both by default):
 a shape cell's place on the image's 3x3 grid, in the words captions and questions use (``top left``,
 ``top``, ..., ``center``), which keeps in the features where each part of a shape is (the benchmark
 questions alone let training wash it out: ``python -m evalkit.tiny.probe --positions``); and a

@@ -11,10 +11,11 @@ bundled one) when the training state is not at hand: its weights, vocabulary and
 the optimizer moments start afresh.
 ``--curriculum-tasks`` and ``--curriculum-until`` set which tasks start from single-shape scenes and
 for how much of the run (by default grounding only, for the first quarter).
-``--dense-places``, ``--dense-glyph-words`` and ``--vocab-as-appended`` add dense targets and change
-the vocabulary's learning in ways the bundled model was trained without (``dense.py``, ``build_vocabulary``).
-Mixed precision (bf16 autocast, the default) is fast only on a CPU with native bf16 instructions; on
-one without, the run logs a warning and ``--fp32`` is the faster choice (``bench/tiny_train_precision.py``).
+Dense targets that name a shape's place and a glyph's word, and a vocabulary learned from answers as
+training appends them, are on by default (``dense.py``, ``build_vocabulary``); ``--no-dense-places``,
+``--no-dense-glyph-words`` and ``--no-vocab-as-appended`` leave them out, as earlier recipes did.
+Training is in fp32 by default. ``--bf16`` trains under bf16 autocast, which is fast only on a CPU with
+native bf16 instructions; on one without, the run logs a warning (``bench/tiny_train_precision.py``).
 ``--export`` copies the final model to a folder (the bundled one is ``evalkit/_models/qwen-vl-tiny``).
 
 Every ``LOG_EVERY`` steps ``DIR/train.log`` gets a line with the mean loss of those steps' answers per task
@@ -73,8 +74,8 @@ class TrainSettings:
     micro_batch: int = 24  # packed rows (images) of similar length computed together
     auxiliary: bool = True  # ask every question an image's scene answers, not only the benchmark's
     dense_weight: float = 0.5  # weight of the image tokens' dense targets (dense.py); 0 leaves them out
-    dense_places: bool = False  # shape cells also name their place on the 3x3 grid (dense.DenseWords)
-    dense_glyph_words: bool = False  # glyph cells also name their word
+    dense_places: bool = True  # shape cells also name their place on the 3x3 grid (dense.DenseWords)
+    dense_glyph_words: bool = True  # glyph cells also name their word
     option_lookups: int = OPTION_LOOKUPS  # per choice image: "Which option says X?" rows (auxiliary.py)
     # early steps draw single-shape scenes for these tasks, less and less often until this fraction of
     # the run (batches.Curriculum)
@@ -85,14 +86,14 @@ class TrainSettings:
     min_lr_ratio: float = 0.1
     weight_decay: float = 0.05
     seed: int = 0
-    bf16: bool = True
+    bf16: bool = False  # bf16 autocast (fast only with native bf16 instructions)
     threads: int = 2
     save_minutes: float = 5.0
     vocab_examples: int = 200  # train examples per task that the BPE merges are learned from
     vocab_merges: int = 1000
     # learn the merges from answers spaced as training appends them (a ChatML ``Yes`` is then one
-    # token); False, the bundled model's recipe, learns every answer with a space before it
-    vocab_as_appended: bool = False
+    # token); False, the recipe of earlier models, learns every answer with a space before it
+    vocab_as_appended: bool = True
     mix: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MIX))
     architecture: TinyArchitecture = field(default_factory=TinyArchitecture)
 
@@ -115,8 +116,8 @@ def build_vocabulary(settings: TrainSettings, path: Path) -> None:
 
 
 EMULATED_BF16 = ("this CPU has no native bf16 instructions (AVX512-BF16 or AMX), so bf16 autocast is emulated "
-                 "and usually slower than fp32 here; --fp32 trains in fp32, bench/tiny_train_precision.py "
-                 "measures both side by side (the bundled model was trained with bf16)")
+                 "and usually slower than fp32 here; without --bf16 the run trains in fp32 (as the bundled model was), "
+                 "bench/tiny_train_precision.py measures both side by side")
 
 
 def native_bf16() -> bool | None:
@@ -260,17 +261,21 @@ def _save(work: Path, network: QwenVLNetwork, optimizer: torch.optim.Optimizer, 
     export_checkpoint(work / "model", network, architecture, tokenizer, vocab, _provenance(settings, step))
 
 
+# what a state saved before these settings existed was trained with
+SETTINGS_BEFORE_THEY_EXISTED = {"dense_places": False, "dense_glyph_words": False, "vocab_as_appended": False}
+
+
 def check_resumed_settings(saved: dict[str, Any], settings: TrainSettings) -> None:
     """Fail unless ``settings`` are the recipe the resumed state was trained with.
 
     The exported checkpoint records one recipe for the whole run, so a resume under other settings
     would record a run that never happened. Only ``steps`` may grow (the documented way to lengthen a
-    run). A setting newer than the state counts at its default.
+    run). A setting newer than the state counts at the value runs had before it existed.
     """
     now = _recipe(settings)
-    defaults = _recipe(TrainSettings(work_dir=settings.work_dir))
-    changed = [f"{key}: {saved.get(key, defaults[key])!r} in the state, {value!r} now"
-               for key, value in now.items() if key != "steps" and saved.get(key, defaults[key]) != value]
+    before = {**_recipe(TrainSettings(work_dir=settings.work_dir)), **SETTINGS_BEFORE_THEY_EXISTED}
+    changed = [f"{key}: {saved.get(key, before[key])!r} in the state, {value!r} now"
+               for key, value in now.items() if key != "steps" and saved.get(key, before[key]) != value]
     if changed:
         raise ConfigError(
             f"--resume: the state in {settings.work_dir} was trained with other settings ({'; '.join(changed)}); "
@@ -317,11 +322,12 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
     parser.add_argument("--save-minutes", type=float, default=defaults.save_minutes)
     parser.add_argument("--dense-weight", type=float, default=defaults.dense_weight,
                         help="weight of the image tokens' dense targets (0: none)")
-    parser.add_argument("--dense-places", action="store_true",
+    switch = argparse.BooleanOptionalAction
+    parser.add_argument("--dense-places", action=switch, default=defaults.dense_places,
                         help="shape cells' dense targets also name their place on the 3x3 grid")
-    parser.add_argument("--dense-glyph-words", action="store_true",
+    parser.add_argument("--dense-glyph-words", action=switch, default=defaults.dense_glyph_words,
                         help="glyph cells' dense targets also name the word the letter belongs to")
-    parser.add_argument("--vocab-as-appended", action="store_true",
+    parser.add_argument("--vocab-as-appended", action=switch, default=defaults.vocab_as_appended,
                         help="learn the vocabulary from answers spaced as training appends them")
     parser.add_argument("--option-lookups", type=int, default=defaults.option_lookups,
                         help="option lookups per choice image (0: none)")
@@ -329,7 +335,10 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
                         help="comma-separated tasks whose early scenes hold a single shape ('' for none)")
     parser.add_argument("--curriculum-until", type=float, default=defaults.curriculum_until,
                         help="fraction of the run after which no scene is held to a single shape")
-    parser.add_argument("--fp32", action="store_true", help="train without bf16 autocast")
+    precision = parser.add_mutually_exclusive_group()
+    precision.add_argument("--bf16", dest="bf16", action="store_true", default=defaults.bf16,
+                           help="train under bf16 autocast (fast only on a CPU with native bf16 instructions)")
+    precision.add_argument("--fp32", dest="bf16", action="store_false", help="train in fp32 (the default)")
     parser.add_argument("--resume", action="store_true", help="continue from the state in --work-dir")
     parser.add_argument("--init-from", type=Path, help="start from an exported checkpoint folder (fresh optimizer)")
     parser.add_argument("--stop-at", type=int, help="stop after this step (the schedule still ends at --steps)")
@@ -349,7 +358,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
     if args.stop_at is not None and args.stop_at <= 0:
         parser.error("--stop-at must be a positive step number")
     settings = TrainSettings(work_dir=args.work_dir, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
-                             warmup=args.warmup, seed=args.seed, bf16=not args.fp32, threads=args.threads,
+                             warmup=args.warmup, seed=args.seed, bf16=args.bf16, threads=args.threads,
                              save_minutes=args.save_minutes, dense_weight=args.dense_weight,
                              dense_places=args.dense_places, dense_glyph_words=args.dense_glyph_words,
                              vocab_as_appended=args.vocab_as_appended,
