@@ -54,7 +54,8 @@ def main() -> int:
                          Curriculum(settings.curriculum_tasks, settings.curriculum_until),
                          settings.architecture.image_size, auxiliary=settings.auxiliary,
                          dense=settings.dense_weight > 0, option_lookups=settings.option_lookups,
-                         dense_words=DenseWords(settings.dense_places, settings.dense_glyph_words))
+                         dense_words=DenseWords(settings.dense_places, settings.dense_glyph_words),
+                         locations_and_scenes=settings.seed_locations_and_scenes)
     steps = [stream.packed(args.first_step + i, settings.micro_batch) for i in range(args.steps)]
     rows = sum(len(b.tasks) for batches in steps for b in batches)
     print(f"torch {torch.__version__}, {args.threads} threads, native bf16: {native_bf16()}")

@@ -13,10 +13,11 @@ from evalkit.models.qwen_vl.config import QwenVLConfig
 from evalkit.models.qwen_vl.network import QwenVLNetwork
 from evalkit.models.qwen_vl.tokenizer import IMAGE_SPAN, QwenTokenizer
 from evalkit.synth import generate_examples
-from evalkit.synth.scene import SHAPES
+from evalkit.synth.scene import SHAPES, Scene, Shape, quadrants
+from evalkit.synth.seed import describe
 from evalkit.tasks.registry import get_task
 from evalkit.tiny.architecture import TinyArchitecture
-from evalkit.tiny.auxiliary import OPTION_LOOKUPS, facts, with_auxiliary
+from evalkit.tiny.auxiliary import OPTION_LOOKUPS, choice_facts, facts, with_auxiliary
 from evalkit.tiny.batches import BatchStream, Curriculum, collate
 from evalkit.tiny.initialization import initialize
 from evalkit.tiny.packing import pack, shared_prefix
@@ -125,6 +126,41 @@ def test_option_lookups_can_be_left_out() -> None:
     rows = [r for e in examples for r in with_auxiliary("synth_seed", e, random.Random(0), option_lookups=0).rows]
     assert len(rows) > 2 * len(examples)
     assert not [r for r in rows if r["question"].startswith("Which option says")]
+
+
+def test_choice_facts_name_the_quadrant_a_shape_lies_in_and_the_scene() -> None:
+    inside = Shape("square", "red", (255, 0, 0), (40, 4, 52, 16))  # within the top right quadrant
+    across = Shape("circle", "blue", (0, 0, 255), (26, 40, 38, 52))  # over the vertical centre line
+    scene = Scene(64, 64, "white", (inside, across))
+    found = choice_facts(scene, random.Random(0))
+    locations = [f for f in found if f.kind == "location"]
+    assert [(f.subject, f.answer) for f in locations] == [(("red", "square"), "top right")]
+    assert set(locations[0].wrong) == set(quadrants(64, 64)) - {"top right"}
+    [whole] = [f for f in found if f.kind == "scene"]
+    assert whole.answer == describe(scene) == "a blue circle and a red square on a white background"  # left to right
+    assert len(set(whole.wrong)) == 3 and whole.answer not in whole.wrong
+    twin = Scene(64, 64, "white", (inside, Shape("square", "red", (255, 0, 0), (4, 44, 16, 56))))
+    assert not [f for f in choice_facts(twin, random.Random(0)) if f.kind == "location"]  # which red square?
+
+
+def test_choice_images_ask_locations_and_scenes_only_when_asked() -> None:
+    examples = generate_examples("synth_seed", "train", 14, seed=4)
+    default = [r for e in examples for r in with_auxiliary("synth_seed", e, random.Random(0)).rows[1:]]
+    asked = [(e, with_auxiliary("synth_seed", e, random.Random(0), locations_and_scenes=True).rows[1:])
+             for e in examples]
+    # SEED's own location and scene rows are the only ones of these dimensions by default
+    assert not [r for r in default if r["question_type_id"] in (1, 4)]
+    dimensions = {r["question_type_id"] for _, rows in asked for r in rows}
+    assert {1, 4} <= dimensions
+    for example, rows in asked:
+        for row in rows:
+            answer = row[f"choice_{row['answer'].lower()}"]
+            found = re.fullmatch(r"Where is the (\w+) (\w+) in the image\?", row["question"])
+            if found:
+                [shape] = [s for s in example.scene.shapes if (s.color, s.shape) == (found[1], found[2])]
+                assert row["question_type_id"] == 4 and quadrants(64, 64)[answer][0] <= shape.box[0]
+            if row["question"] == "Which description fits the image best?":
+                assert row["question_type_id"] == 1 and answer == describe(example.scene)
 
 
 def test_facts_cover_every_shape_kind() -> None:

@@ -125,6 +125,8 @@ def test_arguments_are_validated() -> None:
     with pytest.raises(SystemExit):
         parse_args(["--work-dir", "x", "--bf16", "--fp32"])
     assert parse_args(["--work-dir", "x", "--option-lookups", "0"])[0].option_lookups == 0
+    assert not bundled.seed_locations_and_scenes
+    assert parse_args(["--work-dir", "x", "--seed-locations-and-scenes"])[0].seed_locations_and_scenes
 
 
 def test_curriculum_arguments_are_parsed_and_checked(capsys: pytest.CaptureFixture[str]) -> None:

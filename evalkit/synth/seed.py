@@ -78,17 +78,29 @@ def _scene_understanding(rng: random.Random, ctx: BuildContext, background: str)
     scene = _scene(rng, ctx, background, 1, 3)
     if scene is None:
         return None
-    truth = f"{listing(groups(scene.shapes))} on a {background} background"
-    # Distractors describe other random scenes with as many shapes, drawn independently of the truth:
-    # options that were edits of the truth would give it away as the one most like the others.
+    return scene, SCENE_QUESTION, describe(scene), other_descriptions(rng, scene)
+
+
+SCENE_QUESTION = "Which description fits the image best?"
+
+
+def describe(scene: Scene) -> str:
+    """Scene Understanding's right option: the shapes by kind, left to right, and the background."""
+    return f"{listing(groups(scene.shapes))} on a {scene.background} background"
+
+
+def other_descriptions(rng: random.Random, scene: Scene, n: int = 3) -> list[str]:
+    """``n`` descriptions of other random scenes with as many shapes, sorted, drawn independently of
+    the truth: options that were edits of the truth would give it away as the one most like the others."""
+    truth = describe(scene)
     distractors: set[str] = set()
-    while len(distractors) < 3:
+    while len(distractors) < n:
         kinds = distinct_kinds(rng, len(scene.shapes))
         shapes = [replace(s, shape=k[0], color=k[1]) for s, k in zip(scene.shapes, kinds)]
         text = f"{listing(groups(shapes))} on a {rng.choice(list(BACKGROUNDS))} background"
         if text != truth:
             distractors.add(text)
-    return scene, "Which description fits the image best?", truth, sorted(distractors)
+    return sorted(distractors)
 
 
 def _identity(rng: random.Random, ctx: BuildContext, background: str) -> Made:

@@ -32,14 +32,15 @@ from evalkit.synth.phrases import (
     plural,
 )
 from evalkit.synth.refcoco import expressions
-from evalkit.synth.scene import BACKGROUNDS, COLORS, SHAPES, WORDS, Scene, relation
+from evalkit.synth.scene import BACKGROUNDS, COLORS, SHAPES, WORDS, Box, Scene, quadrants, relation
+from evalkit.synth.seed import SCENE_QUESTION, describe, other_descriptions
 
 
 @dataclass(frozen=True)
 class Fact:
     """A question the scene answers: its kind, the subject, the right answer and wrong ones."""
 
-    kind: str  # color, shape, count, exists, relation, word, background
+    kind: str  # color, shape, count, exists, relation, word, background; location, scene (choice_facts)
     subject: tuple[str, ...]
     answer: str
     wrong: tuple[str, ...]
@@ -76,6 +77,25 @@ def facts(scene: Scene, rng: random.Random) -> list[Fact]:
         word = scene.words[0].text
         out.append(Fact("word", (), word, tuple(w for w in WORDS if w != word)))
     out.append(Fact("background", (), scene.background, tuple(b for b in BACKGROUNDS if b != scene.background)))
+    return out
+
+
+def _within(box: Box, region: Box) -> bool:
+    return region[0] <= box[0] and region[1] <= box[1] and box[2] <= region[2] and box[3] <= region[3]
+
+
+def choice_facts(scene: Scene, rng: random.Random) -> list[Fact]:
+    """What SEED's Instance Location and Scene Understanding ask, of any scene: the quadrant of each
+    shape of a kind of its own that lies inside one (as ``quadrants`` draws them), and the description
+    of the whole scene against descriptions of other scenes (as ``synth.seed`` draws its options)."""
+    named = quadrants(scene.width, scene.height)
+    out: list[Fact] = []
+    for s in scene.shapes:
+        inside = [name for name, region in named.items() if _within(s.box, region)]
+        if inside and sum((o.shape, o.color) == (s.shape, s.color) for o in scene.shapes) == 1:
+            out.append(Fact("location", (s.color, s.shape), inside[0], tuple(n for n in named if n != inside[0])))
+    if scene.shapes:
+        out.append(Fact("scene", (), describe(scene), tuple(other_descriptions(rng, scene))))
     return out
 
 
@@ -162,9 +182,10 @@ def vqa_rows(example: Example, rng: random.Random) -> list[dict[str, Any]]:
     return rows
 
 
-SEED_DIMENSION = {"color": 3, "shape": 3, "count": 5, "relation": 6, "word": 9}
+SEED_DIMENSION = {"color": 3, "shape": 3, "count": 5, "relation": 6, "word": 9, "location": 4, "scene": 1}
 """The SEED-Bench ``question_type_id`` of the question about each kind of fact: 3 Instance Attributes,
-5 Instances Counting, 6 Spatial Relation, 9 Text Understanding."""
+5 Instances Counting, 6 Spatial Relation, 9 Text Understanding, 4 Instance Location, 1 Scene
+Understanding."""
 
 
 def _seed_question(fact: Fact) -> tuple[str, str, list[str]] | None:
@@ -180,18 +201,27 @@ def _seed_question(fact: Fact) -> tuple[str, str, list[str]] | None:
                 [phrase[w] for w in fact.wrong])
     if fact.kind == "word":
         return "What word is written in the image?", fact.answer, list(fact.wrong)
+    if fact.kind == "location":
+        return f"Where is the {fact.subject[0]} {fact.subject[1]} in the image?", fact.answer, list(fact.wrong)
+    if fact.kind == "scene":
+        return SCENE_QUESTION, fact.answer, list(fact.wrong)
     return None
 
 
 OPTION_LOOKUPS = 3  # per image, by default
 
 
-def seed_rows(example: Example, rng: random.Random, option_lookups: int = OPTION_LOOKUPS) -> list[dict[str, Any]]:
+def seed_rows(example: Example, rng: random.Random, option_lookups: int = OPTION_LOOKUPS,
+              locations_and_scenes: bool = False) -> list[dict[str, Any]]:
     """The scene's facts as four-option questions, then up to ``option_lookups`` of them again as option
-    lookups (``_lookup_question``); a lookup keeps the dimension of the question it looks up."""
+    lookups (``_lookup_question``); a lookup keeps the dimension of the question it looks up.
+    ``locations_and_scenes`` adds the facts of ``choice_facts``."""
     template = example.rows[0]
     rows: list[dict[str, Any]] = []
-    asked = [(*question, SEED_DIMENSION[fact.kind]) for fact in facts(example.scene, rng)
+    scene_facts = facts(example.scene, rng)
+    if locations_and_scenes:
+        scene_facts += choice_facts(example.scene, rng)
+    asked = [(*question, SEED_DIMENSION[fact.kind]) for fact in scene_facts
              if (question := _seed_question(fact)) is not None]
     lookups = [(_lookup_question(correct), correct, wrong, dimension) for _, correct, wrong, dimension in asked]
     for question, correct, wrong, dimension in asked + rng.sample(lookups, min(option_lookups, len(lookups))):
@@ -224,16 +254,20 @@ def refcoco_rows(example: Example, rng: random.Random) -> list[dict[str, Any]]:
     return rows
 
 
-def _builders(option_lookups: int) -> dict[str, Callable[[Example, random.Random], list[dict[str, Any]]]]:
+def _builders(option_lookups: int, locations_and_scenes: bool
+              ) -> dict[str, Callable[[Example, random.Random], list[dict[str, Any]]]]:
     """Each task's builder of extra rows; the choice task's asks ``option_lookups`` option lookups."""
     return {"synth_mme": mme_rows, "synth_vqa": vqa_rows, "synth_refcoco": refcoco_rows,
-            "synth_seed": functools.partial(seed_rows, option_lookups=option_lookups)}
+            "synth_seed": functools.partial(seed_rows, option_lookups=option_lookups,
+                                            locations_and_scenes=locations_and_scenes)}
 
 
-def with_auxiliary(task: str, example: Example, rng: random.Random, option_lookups: int = OPTION_LOOKUPS) -> Example:
+def with_auxiliary(task: str, example: Example, rng: random.Random, option_lookups: int = OPTION_LOOKUPS,
+                   locations_and_scenes: bool = False) -> Example:
     """``example`` with its task's extra rows about the same image added (unchanged for other tasks);
-    a choice task's rows include ``option_lookups`` option lookups."""
-    extra = _builders(option_lookups).get(task)
+    a choice task's rows include ``option_lookups`` option lookups, and with ``locations_and_scenes``
+    the location and scene questions of ``choice_facts``."""
+    extra = _builders(option_lookups, locations_and_scenes).get(task)
     if extra is None:
         return example
     return Example(example.scene, example.rows + tuple(extra(example, rng)), example.info)

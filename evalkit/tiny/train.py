@@ -14,6 +14,9 @@ for how much of the run (by default grounding only, for the first quarter).
 Dense targets that name a shape's place and a glyph's word, and a vocabulary learned from answers as
 training appends them, are on by default (``dense.py``, ``build_vocabulary``); ``--no-dense-places``,
 ``--no-dense-glyph-words`` and ``--no-vocab-as-appended`` leave them out, as earlier recipes did.
+``--seed-locations-and-scenes`` (off in the bundled recipe) has every SEED image also ask, in SEED's
+choice format, the quadrant of each shape and which description fits the scene
+(``auxiliary.choice_facts``): the bundled model answers these two dimensions at chance.
 Training is in fp32 by default. ``--bf16`` trains under bf16 autocast, which is fast only on a CPU with
 native bf16 instructions; on one without, the run logs a warning (``bench/tiny_train_precision.py``).
 ``--export`` copies the final model to a folder (the bundled one is ``evalkit/_models/qwen-vl-tiny``).
@@ -77,6 +80,8 @@ class TrainSettings:
     dense_places: bool = True  # shape cells also name their place on the 3x3 grid (dense.DenseWords)
     dense_glyph_words: bool = True  # glyph cells also name their word
     option_lookups: int = OPTION_LOOKUPS  # per choice image: "Which option says X?" rows (auxiliary.py)
+    # choice images also ask each shape's quadrant and the scene's description (auxiliary.choice_facts)
+    seed_locations_and_scenes: bool = False
     # early steps draw single-shape scenes for these tasks, less and less often until this fraction of
     # the run (batches.Curriculum)
     curriculum_tasks: tuple[str, ...] = Curriculum().tasks
@@ -205,7 +210,8 @@ def train(settings: TrainSettings, export: Path | None = None, resume: bool = Fa
                          Curriculum(settings.curriculum_tasks, settings.curriculum_until),
                          architecture.image_size, auxiliary=settings.auxiliary, dense=settings.dense_weight > 0,
                          option_lookups=settings.option_lookups,
-                         dense_words=DenseWords(settings.dense_places, settings.dense_glyph_words))
+                         dense_words=DenseWords(settings.dense_places, settings.dense_glyph_words),
+                         locations_and_scenes=settings.seed_locations_and_scenes)
     n_params = sum(p.numel() for p in network.parameters())
     with open(work / "train.log", "a", encoding="utf-8") as log:
         _log(log, {"event": "start", "step": start, "parameters": n_params, "settings": _jsonable(settings)})
@@ -262,7 +268,8 @@ def _save(work: Path, network: QwenVLNetwork, optimizer: torch.optim.Optimizer, 
 
 
 # what a state saved before these settings existed was trained with
-SETTINGS_BEFORE_THEY_EXISTED = {"dense_places": False, "dense_glyph_words": False, "vocab_as_appended": False}
+SETTINGS_BEFORE_THEY_EXISTED = {"dense_places": False, "dense_glyph_words": False, "vocab_as_appended": False,
+                                "seed_locations_and_scenes": False}
 
 
 def check_resumed_settings(saved: dict[str, Any], settings: TrainSettings) -> None:
@@ -331,6 +338,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
                         help="learn the vocabulary from answers spaced as training appends them")
     parser.add_argument("--option-lookups", type=int, default=defaults.option_lookups,
                         help="option lookups per choice image (0: none)")
+    parser.add_argument("--seed-locations-and-scenes", action=switch, default=defaults.seed_locations_and_scenes,
+                        help="SEED images also ask each shape's quadrant and the scene's description")
     parser.add_argument("--curriculum-tasks", default=",".join(defaults.curriculum_tasks),
                         help="comma-separated tasks whose early scenes hold a single shape ('' for none)")
     parser.add_argument("--curriculum-until", type=float, default=defaults.curriculum_until,
@@ -363,6 +372,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
                              dense_places=args.dense_places, dense_glyph_words=args.dense_glyph_words,
                              vocab_as_appended=args.vocab_as_appended,
                              option_lookups=args.option_lookups, curriculum_tasks=curriculum_tasks,
+                             seed_locations_and_scenes=args.seed_locations_and_scenes,
                              curriculum_until=args.curriculum_until)
     if args.resume and args.init_from is not None:
         parser.error("--resume and --init-from exclude each other: resume uses the state in --work-dir")
