@@ -25,8 +25,10 @@ SMALL = TinyArchitecture(layers=1, mlp_width=64, vision_width=64, vision_layers=
 
 
 def settings(work: Path, steps: int) -> TrainSettings:
+    # One thread: with two, CPU kernels sum in a different order when other processes compete for the
+    # cores, and the weights are then not bit for bit those of an undisturbed run (see train.py).
     return TrainSettings(work_dir=work, steps=steps, batch_size=3, micro_batch=2, warmup=10, vocab_examples=3,
-                         vocab_merges=200, save_minutes=1000.0, mix=dict(TINY_MIX), architecture=SMALL)
+                         vocab_merges=200, save_minutes=1000.0, mix=dict(TINY_MIX), architecture=SMALL, threads=1)
 
 
 def weights(work: Path) -> dict[str, torch.Tensor]:
@@ -200,7 +202,7 @@ def test_a_resume_under_other_settings_fails_before_training(tmp_path: Path) -> 
         train(replace(settings(work, 2), steps=0), resume=True)
     assert (work / "state.json").read_text() == state_before
     # Where and how fast a run goes is not part of its recipe.
-    train(replace(settings(work, 2), threads=1, save_minutes=5.0), resume=True)
+    train(replace(settings(work, 2), threads=2, save_minutes=5.0), resume=True)
     assert '"steps_done": 2' in (work / "model" / "config.json").read_text()
 
 

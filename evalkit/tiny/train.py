@@ -1,7 +1,9 @@
 """Train ``qwen-vl-tiny`` on the synthetic train splits: ``python -m evalkit.tiny.train --work-dir DIR``.
 
 The run is reproducible from ``--seed``: the vocabulary, the initial weights and every batch are
-drawn from it, so the same seed and steps give the same weights on the same machine. The state is
+drawn from it, so the same seed and steps give the same weights on the same machine, bit for bit with
+``--threads 1``. With more threads, some CPU kernels sum in an order that changes when other processes
+compete for the cores, so a run on busy cores ends close to, but not exactly at, an undisturbed one. The state is
 saved every ``--save-minutes`` (and exported in the official layout to ``DIR/model``); ``--resume``
 continues from it, also with a larger ``--steps`` (the cosine schedule is stretched to the new end),
 and refuses other settings than the run's own, which its checkpoint records.
