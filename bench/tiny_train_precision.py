@@ -36,10 +36,8 @@ def main() -> int:
     from evalkit.models.qwen_vl.config import QwenVLConfig
     from evalkit.models.qwen_vl.network import QwenVLNetwork
     from evalkit.models.qwen_vl.tokenizer import QwenTokenizer
-    from evalkit.tiny.batches import BatchStream, Curriculum
-    from evalkit.tiny.dense import DenseWords
     from evalkit.tiny.initialization import initialize
-    from evalkit.tiny.train import TrainSettings, build_vocabulary, native_bf16, packed_losses
+    from evalkit.tiny.train import TrainSettings, batch_stream, build_vocabulary, native_bf16, packed_losses
 
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
@@ -50,12 +48,7 @@ def main() -> int:
     network = QwenVLNetwork(QwenVLConfig.from_dict(settings.architecture.config_json(tokenizer)))
     initialize(network, settings.seed)
     start = copy.deepcopy(network.state_dict())
-    stream = BatchStream(settings.mix, tokenizer, settings.seed, settings.batch_size, settings.steps,
-                         Curriculum(settings.curriculum_tasks, settings.curriculum_until),
-                         settings.architecture.image_size, auxiliary=settings.auxiliary,
-                         dense=settings.dense_weight > 0, option_lookups=settings.option_lookups,
-                         dense_words=DenseWords(settings.dense_places, settings.dense_glyph_words),
-                         locations_and_scenes=settings.seed_locations_and_scenes)
+    stream = batch_stream(settings, tokenizer)
     steps = [stream.packed(args.first_step + i, settings.micro_batch) for i in range(args.steps)]
     rows = sum(len(b.tasks) for batches in steps for b in batches)
     print(f"torch {torch.__version__}, {args.threads} threads, native bf16: {native_bf16()}")

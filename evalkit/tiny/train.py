@@ -208,12 +208,7 @@ def train(settings: TrainSettings, export: Path | None = None, resume: bool = Fa
                               f"({asdict(architecture)}); start from a checkpoint of the same architecture")
         network.load_state_dict(load_file(str(init_from / "model.safetensors")))
         start = int(config_json.get("evalkit_training", {}).get("steps_done", 0))
-    stream = BatchStream(settings.mix, tokenizer, settings.seed, settings.batch_size, settings.steps,
-                         Curriculum(settings.curriculum_tasks, settings.curriculum_until),
-                         architecture.image_size, auxiliary=settings.auxiliary, dense=settings.dense_weight > 0,
-                         option_lookups=settings.option_lookups,
-                         dense_words=DenseWords(settings.dense_places, settings.dense_glyph_words),
-                         locations_and_scenes=settings.seed_locations_and_scenes)
+    stream = batch_stream(settings, tokenizer)
     n_params = sum(p.numel() for p in network.parameters())
     with open(work / "train.log", "a", encoding="utf-8") as log:
         _log(log, {"event": "start", "step": start, "parameters": n_params, "settings": _jsonable(settings)})
@@ -272,6 +267,16 @@ def _save(work: Path, network: QwenVLNetwork, optimizer: torch.optim.Optimizer, 
 # what a state saved before these settings existed was trained with
 SETTINGS_BEFORE_THEY_EXISTED = {"dense_places": False, "dense_glyph_words": False, "vocab_as_appended": False,
                                 "seed_locations_and_scenes": False}
+
+
+def batch_stream(settings: TrainSettings, tokenizer: QwenTokenizer) -> BatchStream:
+    """The stream of packed training batches ``settings`` describe."""
+    return BatchStream(settings.mix, tokenizer, settings.seed, settings.batch_size, settings.steps,
+                       Curriculum(settings.curriculum_tasks, settings.curriculum_until),
+                       settings.architecture.image_size, auxiliary=settings.auxiliary,
+                       dense=settings.dense_weight > 0, option_lookups=settings.option_lookups,
+                       dense_words=DenseWords(settings.dense_places, settings.dense_glyph_words),
+                       locations_and_scenes=settings.seed_locations_and_scenes)
 
 
 def check_resumed_settings(saved: dict[str, Any], settings: TrainSettings) -> None:
