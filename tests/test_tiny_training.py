@@ -225,8 +225,20 @@ def test_init_from_an_export_continues_from_its_weights_and_step(two_steps: Path
     reference = weights(two_steps)
     assert all(torch.equal(weights(work)[k], reference[k]) for k in reference)
     train(settings(work, 3), init_from=two_steps / "model")
-    assert '"steps_done": 3' in (work / "model" / "config.json").read_text()
+    record = json.loads((work / "model" / "config.json").read_text())["evalkit_training"]
+    assert record["steps_done"] == 3
     assert not torch.equal(weights(work)["lm_head.weight"], reference["lm_head.weight"])
+    # The first two steps were the source's: the export says so, with the source's own record.
+    source = json.loads((two_steps / "model" / "config.json").read_text())["evalkit_training"]
+    assert record["initialized_from"] == source and source["steps_done"] == 2
+
+
+def test_a_resumed_continuation_keeps_the_record_of_where_it_started(two_steps: Path, tmp_path: Path) -> None:
+    work = tmp_path / "continued"
+    train(settings(work, 3), init_from=two_steps / "model")
+    train(settings(work, 4), resume=True)
+    record = json.loads((work / "model" / "config.json").read_text())["evalkit_training"]
+    assert record["steps_done"] == 4 and record["initialized_from"]["steps_done"] == 2
 
 
 def test_the_resampler_starts_out_looking_at_the_patch_under_each_query() -> None:

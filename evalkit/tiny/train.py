@@ -10,7 +10,8 @@ and refuses other settings than the run's own, which its checkpoint records.
 ``--stop-at`` ends a run early at a given step without changing its schedule (to reproduce a
 checkpoint saved part-way). ``--init-from FOLDER`` continues from an exported checkpoint (e.g. the
 bundled one) when the training state is not at hand: its weights, vocabulary and step are taken,
-the optimizer moments start afresh.
+the optimizer moments start afresh, and the export's record of its own training is kept in this
+run's (``evalkit_training.initialized_from``).
 ``--curriculum-tasks`` and ``--curriculum-until`` set which tasks start from single-shape scenes and
 for how much of the run (by default grounding only, for the first quarter).
 Dense targets that name a shape's place and a glyph's word, and a vocabulary learned from answers as
@@ -193,10 +194,12 @@ def train(settings: TrainSettings, export: Path | None = None, resume: bool = Fa
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": settings.weight_decay},
                                    {"params": no_decay, "weight_decay": 0.0}], lr=settings.lr, betas=(0.9, 0.98))
     start = 0
+    lineage: dict[str, Any] | None = None  # the training record of the export --init-from started from
     if resume:
         saved = load_state(work, network, optimizer)
         check_resumed_settings(saved.get("settings", {}), settings)
         start = int(saved["step"])
+        lineage = saved.get("initialized_from")
         if start > settings.steps:
             raise ConfigError(f"--resume: the state in {work} is at step {start}, past --steps {settings.steps}; "
                               f"pass --steps {start} or more")
@@ -207,7 +210,8 @@ def train(settings: TrainSettings, export: Path | None = None, resume: bool = Fa
             raise ConfigError(f"{init_from} holds a model of other sizes ({sizes}) than this run trains "
                               f"({asdict(architecture)}); start from a checkpoint of the same architecture")
         network.load_state_dict(load_file(str(init_from / "model.safetensors")))
-        start = int(config_json.get("evalkit_training", {}).get("steps_done", 0))
+        lineage = config_json.get("evalkit_training", {})
+        start = int(lineage.get("steps_done", 0))
     stream = batch_stream(settings, tokenizer)
     n_params = sum(p.numel() for p in network.parameters())
     with open(work / "train.log", "a", encoding="utf-8") as log:
@@ -247,21 +251,26 @@ def train(settings: TrainSettings, export: Path | None = None, resume: bool = Fa
                 running.clear()
                 running_subtasks.clear()
             if time.monotonic() - last_save > settings.save_minutes * 60 or step + 1 == end:
-                _save(work, network, optimizer, step + 1, settings, architecture, tokenizer, vocab)
+                _save(work, network, optimizer, step + 1, settings, architecture, tokenizer, vocab, lineage)
                 last_save = time.monotonic()
         if start >= end:
-            _save(work, network, optimizer, start, settings, architecture, tokenizer, vocab)
+            _save(work, network, optimizer, start, settings, architecture, tokenizer, vocab, lineage)
         if export is not None:
             network.eval()
-            export_checkpoint(export, network, architecture, tokenizer, vocab, _provenance(settings, max(start, end)))
+            export_checkpoint(export, network, architecture, tokenizer, vocab,
+                              _provenance(settings, max(start, end), lineage))
         _log(log, {"event": "done", "step": max(start, end)})
     return work / "model"
 
 
 def _save(work: Path, network: QwenVLNetwork, optimizer: torch.optim.Optimizer, step: int, settings: TrainSettings,
-          architecture: TinyArchitecture, tokenizer: QwenTokenizer, vocab: Path) -> None:
-    save_state(work, network, optimizer, {"step": step, "settings": _jsonable(settings)})
-    export_checkpoint(work / "model", network, architecture, tokenizer, vocab, _provenance(settings, step))
+          architecture: TinyArchitecture, tokenizer: QwenTokenizer, vocab: Path,
+          lineage: dict[str, Any] | None) -> None:
+    info: dict[str, Any] = {"step": step, "settings": _jsonable(settings)}
+    if lineage is not None:
+        info["initialized_from"] = lineage
+    save_state(work, network, optimizer, info)
+    export_checkpoint(work / "model", network, architecture, tokenizer, vocab, _provenance(settings, step, lineage))
 
 
 # what a state saved before these settings existed was trained with
@@ -298,8 +307,15 @@ def check_resumed_settings(saved: dict[str, Any], settings: TrainSettings) -> No
         )
 
 
-def _provenance(settings: TrainSettings, step: int) -> dict[str, object]:
-    return {"steps_done": step, "command": "python -m evalkit.tiny.train", "settings": _recipe(settings)}
+def _provenance(settings: TrainSettings, step: int, lineage: dict[str, Any] | None = None) -> dict[str, object]:
+    """What ``config.json`` records of the run (``evalkit_training``). A run started ``--init-from`` an
+    export records that export's own record as ``initialized_from``: the steps up to there were trained
+    with the settings recorded there, not with this run's."""
+    record: dict[str, object] = {"steps_done": step, "command": "python -m evalkit.tiny.train",
+                                 "settings": _recipe(settings)}
+    if lineage is not None:
+        record["initialized_from"] = lineage
+    return record
 
 
 def _recipe(settings: TrainSettings) -> dict[str, Any]:
