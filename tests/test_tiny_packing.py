@@ -12,7 +12,8 @@ import torch
 from evalkit.models.qwen_vl.config import QwenVLConfig
 from evalkit.models.qwen_vl.network import QwenVLNetwork
 from evalkit.models.qwen_vl.tokenizer import IMAGE_SPAN, QwenTokenizer
-from evalkit.synth import generate_examples
+from evalkit.synth import Example, generate_examples
+from evalkit.synth.phrases import NUMBER_WORDS
 from evalkit.synth.scene import SHAPES, Scene, Shape, quadrants
 from evalkit.synth.seed import describe
 from evalkit.tasks.registry import get_task
@@ -161,6 +162,31 @@ def test_choice_images_ask_locations_and_scenes_only_when_asked() -> None:
                 assert row["question_type_id"] == 4 and quadrants(64, 64)[answer][0] <= shape.box[0]
             if row["question"] == "Which description fits the image best?":
                 assert row["question_type_id"] == 1 and answer == describe(example.scene)
+
+
+def test_balanced_counts_spread_the_count_answers_and_keep_them_true() -> None:
+    examples = generate_examples("synth_mme", "train", 300, seed=5)
+
+    def count_rows(balanced: bool) -> list[tuple[Example, dict]]:
+        rng = random.Random(0)
+        return [(e, r) for e in examples
+                for r in with_auxiliary("synth_mme", e, rng, balanced_counts=balanced).rows
+                if r["category"] == "count"]
+
+    def yes_share(rows: list[tuple[Example, dict]], claim: str) -> float:
+        asked = [r["answer"] == "Yes" for _, r in rows if r["question"].split()[2] == claim]
+        return sum(asked) / len(asked)
+
+    plain, balanced = count_rows(False), count_rows(True)
+    # As the facts come, "only one" is nearly always Yes and "three" nearly always No.
+    assert yes_share(plain, "only") > 0.8 and yes_share(plain, "three") < 0.3
+    assert 0.3 < yes_share(balanced, "only") < 0.7 and 0.3 < yes_share(balanced, "three") < 0.7
+    for example, row in balanced:  # thinned, not changed: every answer is still the scene's
+        found = re.fullmatch(r"(?:Is there only one|Are there (\w+)) (\w+?)s? in the image\? .*", row["question"])
+        assert found is not None, row["question"]
+        claimed = 1 if found[1] is None else {w: k for k, w in NUMBER_WORDS.items()}[found[1]]
+        n = sum(s.shape == found[2] for s in example.scene.shapes)
+        assert row["answer"] == ("Yes" if claimed == n else "No")
 
 
 def test_facts_cover_every_shape_kind() -> None:

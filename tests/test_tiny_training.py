@@ -129,6 +129,7 @@ def test_arguments_are_validated() -> None:
     assert parse_args(["--work-dir", "x", "--option-lookups", "0"])[0].option_lookups == 0
     assert not bundled.seed_locations_and_scenes
     assert parse_args(["--work-dir", "x", "--seed-locations-and-scenes"])[0].seed_locations_and_scenes
+    assert not bundled.balanced_counts and parse_args(["--work-dir", "x", "--balanced-counts"])[0].balanced_counts
 
 
 def test_curriculum_arguments_are_parsed_and_checked(capsys: pytest.CaptureFixture[str]) -> None:

@@ -60,7 +60,8 @@ class BatchStream:
     def __init__(self, mix: Mapping[str, float], tokenizer: QwenTokenizer, seed: int, batch_size: int,
                  total_steps: int, curriculum: Curriculum, image_size: int, protocol: str = "qwen-vl",
                  auxiliary: bool = False, dense: bool = False, option_lookups: int = 0,
-                 dense_words: DenseWords = DenseWords(), locations_and_scenes: bool = False) -> None:
+                 dense_words: DenseWords = DenseWords(), locations_and_scenes: bool = False,
+                 balanced_counts: bool = False) -> None:
         self.names = tuple(mix)
         self.weights = tuple(mix[n] for n in self.names)
         self.specs = {n: get_task(n) for n in self.names}
@@ -74,6 +75,7 @@ class BatchStream:
         self.auxiliary = auxiliary
         self.option_lookups = option_lookups
         self.locations_and_scenes = locations_and_scenes
+        self.balanced_counts = balanced_counts
         self.dense = dense
         self.dense_words = dense_words
 
@@ -87,7 +89,8 @@ class BatchStream:
             example = next(iter_examples(task, "train", 1, self.seed, start=rng.randrange(EXAMPLE_SPACE),
                                          max_shapes=max_shapes))
             if self.auxiliary:
-                example = with_auxiliary(task, example, rng, self.option_lookups, self.locations_and_scenes)
+                example = with_auxiliary(task, example, rng, self.option_lookups, self.locations_and_scenes,
+                                         self.balanced_counts)
             sequences = training_sequences(self.specs[task], self.protocols[task], self.tokenizer, [example])
             cells = cell_targets(example.scene, self.tokenizer, self.dense_words) if self.dense else None
             out.append(ImageGroup(sequences, cells))

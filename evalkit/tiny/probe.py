@@ -79,7 +79,8 @@ def probe(model_dir: str, tasks: tuple[str, ...] | None = None, batches: int = 8
                          batch_size, FIRST_STEP, Curriculum(()), network.config.visual.image_size,
                          auxiliary=settings.get("auxiliary", True),
                          option_lookups=settings.get("option_lookups", OPTION_LOOKUPS),
-                         locations_and_scenes=settings.get("seed_locations_and_scenes", False))
+                         locations_and_scenes=settings.get("seed_locations_and_scenes", False),
+                         balanced_counts=settings.get("balanced_counts", False))
     losses: dict[str, list[tuple[float, int]]] = defaultdict(list)
     with torch.no_grad():
         for step in range(FIRST_STEP, FIRST_STEP + batches):

@@ -20,6 +20,8 @@ training appends them, are on by default (``dense.py``, ``build_vocabulary``); `
 ``--seed-locations-and-scenes`` (off in the bundled recipe) has every SEED image also ask, in SEED's
 choice format, the quadrant of each shape and which description fits the scene
 (``auxiliary.choice_facts``): the bundled model answers these two dimensions at chance.
+``--balanced-counts`` (off in the bundled recipe) thins the auxiliary count questions, most of which
+would answer 1, so that their answers are spread about evenly (``auxiliary.COUNTS_KEPT``).
 Training is in fp32 by default. ``--bf16`` trains under bf16 autocast, which is fast only on a CPU with
 native bf16 instructions; on one without, the run logs a warning (``bench/tiny_train_precision.py``).
 ``--export`` copies the final model to a folder (the bundled one is ``evalkit/_models/qwen-vl-tiny``).
@@ -85,6 +87,8 @@ class TrainSettings:
     option_lookups: int = OPTION_LOOKUPS  # per choice image: "Which option says X?" rows (auxiliary.py)
     # choice images also ask each shape's quadrant and the scene's description (auxiliary.choice_facts)
     seed_locations_and_scenes: bool = False
+    # count questions thinned so that their answers are spread about evenly (auxiliary.COUNTS_KEPT)
+    balanced_counts: bool = False
     # early steps draw single-shape scenes for these tasks, less and less often until this fraction of
     # the run (batches.Curriculum)
     curriculum_tasks: tuple[str, ...] = Curriculum().tasks
@@ -275,7 +279,7 @@ def _save(work: Path, network: QwenVLNetwork, optimizer: torch.optim.Optimizer, 
 
 # what a state saved before these settings existed was trained with
 SETTINGS_BEFORE_THEY_EXISTED = {"dense_places": False, "dense_glyph_words": False, "vocab_as_appended": False,
-                                "seed_locations_and_scenes": False}
+                                "seed_locations_and_scenes": False, "balanced_counts": False}
 
 
 def batch_stream(settings: TrainSettings, tokenizer: QwenTokenizer) -> BatchStream:
@@ -285,7 +289,8 @@ def batch_stream(settings: TrainSettings, tokenizer: QwenTokenizer) -> BatchStre
                        settings.architecture.image_size, auxiliary=settings.auxiliary,
                        dense=settings.dense_weight > 0, option_lookups=settings.option_lookups,
                        dense_words=DenseWords(settings.dense_places, settings.dense_glyph_words),
-                       locations_and_scenes=settings.seed_locations_and_scenes)
+                       locations_and_scenes=settings.seed_locations_and_scenes,
+                       balanced_counts=settings.balanced_counts)
 
 
 def check_resumed_settings(saved: dict[str, Any], settings: TrainSettings) -> None:
@@ -363,6 +368,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
                         help="option lookups per choice image (0: none)")
     parser.add_argument("--seed-locations-and-scenes", action=switch, default=defaults.seed_locations_and_scenes,
                         help="SEED images also ask each shape's quadrant and the scene's description")
+    parser.add_argument("--balanced-counts", action=switch, default=defaults.balanced_counts,
+                        help="thin the auxiliary count questions so that their answers are spread about evenly")
     parser.add_argument("--curriculum-tasks", default=",".join(defaults.curriculum_tasks),
                         help="comma-separated tasks whose early scenes hold a single shape ('' for none)")
     parser.add_argument("--curriculum-until", type=float, default=defaults.curriculum_until,
@@ -396,6 +403,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
                              vocab_as_appended=args.vocab_as_appended,
                              option_lookups=args.option_lookups, curriculum_tasks=curriculum_tasks,
                              seed_locations_and_scenes=args.seed_locations_and_scenes,
+                             balanced_counts=args.balanced_counts,
                              curriculum_until=args.curriculum_until)
     if args.resume and args.init_from is not None:
         parser.error("--resume and --init-from exclude each other: resume uses the state in --work-dir")
