@@ -17,11 +17,11 @@ for how much of the run (by default grounding only, for the first quarter).
 Dense targets that name a shape's place and a glyph's word, and a vocabulary learned from answers as
 training appends them, are on by default (``dense.py``, ``build_vocabulary``); ``--no-dense-places``,
 ``--no-dense-glyph-words`` and ``--no-vocab-as-appended`` leave them out, as earlier recipes did.
-``--seed-locations-and-scenes`` (off in the bundled recipe) has every SEED image also ask, in SEED's
-choice format, the quadrant of each shape and which description fits the scene
-(``auxiliary.choice_facts``): the bundled model answers these two dimensions at chance.
-``--balanced-counts`` (off in the bundled recipe) thins the auxiliary count questions, most of which
-would answer 1, so that their answers are spread about evenly (``auxiliary.COUNTS_KEPT``).
+``--seed-locations-and-scenes`` has every SEED image also ask, in SEED's choice format, the quadrant
+of each shape and which description fits the scene (``auxiliary.choice_facts``); without it a model
+answered these two dimensions at chance. ``--balanced-counts`` thins the auxiliary count questions,
+most of which would answer 1, so that their answers are spread about evenly (``auxiliary.COUNTS_KEPT``).
+Both are off by default; the bundled model's second run (``--init-from`` the first's export) used them.
 Training is in fp32 by default. ``--bf16`` trains under bf16 autocast, which is fast only on a CPU with
 native bf16 instructions; on one without, the run logs a warning (``bench/tiny_train_precision.py``).
 ``--export`` copies the final model to a folder (the bundled one is ``evalkit/_models/qwen-vl-tiny``).
