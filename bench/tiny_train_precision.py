@@ -37,7 +37,8 @@ def main() -> int:
     from evalkit.models.qwen_vl.network import QwenVLNetwork
     from evalkit.models.qwen_vl.tokenizer import QwenTokenizer
     from evalkit.tiny.initialization import initialize
-    from evalkit.tiny.train import TrainSettings, batch_stream, build_vocabulary, native_bf16, packed_losses
+    from evalkit.tiny.settings import TrainSettings
+    from evalkit.tiny.train import batch_stream, build_vocabulary, native_bf16, packed_losses
 
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:

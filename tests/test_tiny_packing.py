@@ -23,7 +23,8 @@ from evalkit.tiny.batches import BatchStream, Curriculum, collate
 from evalkit.tiny.initialization import initialize
 from evalkit.tiny.packing import pack, shared_prefix
 from evalkit.tiny.sequences import samples_of, training_sequences
-from evalkit.tiny.train import DEFAULT_MIX, packed_losses, sequence_losses
+from evalkit.tiny.settings import DEFAULT_MIX
+from evalkit.tiny.train import packed_losses, sequence_losses
 from evalkit.tiny.vocabulary import mergeable_ranks, train_bpe, write_tiktoken
 
 SMALL = TinyArchitecture(hidden_size=128, layers=1, mlp_width=64, vision_width=64, vision_layers=1)

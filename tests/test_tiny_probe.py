@@ -11,7 +11,8 @@ import torch
 from evalkit.models.qwen_vl.tokenizer import QwenTokenizer
 from evalkit.tiny.architecture import TinyArchitecture
 from evalkit.tiny.probe import main, probe
-from evalkit.tiny.train import TrainSettings, train
+from evalkit.tiny.settings import TrainSettings
+from evalkit.tiny.train import train
 
 SMALL = TinyArchitecture(layers=1, mlp_width=64, vision_width=64, vision_layers=1)
 

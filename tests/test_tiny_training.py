@@ -16,7 +16,8 @@ from evalkit.models.qwen_vl import load
 from evalkit.synth import generate_examples
 from evalkit.tiny.architecture import TinyArchitecture
 from evalkit.tiny.batches import Curriculum
-from evalkit.tiny.train import TrainSettings, learning_rate, parse_args, train
+from evalkit.tiny.settings import TrainSettings
+from evalkit.tiny.train import learning_rate, parse_args, train
 
 TINY_MIX = {"synth_vqa": 1.0, "synth_seed": 1.0, "synth_mme": 1.0}
 

@@ -39,7 +39,8 @@ from evalkit.tiny.auxiliary import OPTION_LOOKUPS
 from evalkit.tiny.batches import BatchStream, Curriculum
 from evalkit.tiny.dense import GRID
 from evalkit.tiny.initialization import initialize
-from evalkit.tiny.train import DEFAULT_MIX, packed_losses
+from evalkit.tiny.settings import DEFAULT_MIX
+from evalkit.tiny.train import packed_losses
 
 FIRST_STEP = 10**7  # far past the end of any training run, so the probe's batches are unseen
 

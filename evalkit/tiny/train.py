@@ -40,7 +40,7 @@ import shutil
 import sys
 import time
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -57,58 +57,21 @@ from evalkit.prompts.build import build_prompt
 from evalkit.synth import generate_examples
 from evalkit.tasks.registry import get_task
 from evalkit.tiny.architecture import TinyArchitecture
-from evalkit.tiny.auxiliary import OPTION_LOOKUPS
 from evalkit.tiny.batches import Batch, BatchStream, Curriculum
 from evalkit.tiny.checkpoint import export_checkpoint, load_state, save_state
 from evalkit.tiny.dense import DenseWords
 from evalkit.tiny.initialization import initialize
 from evalkit.tiny.packing import PackedBatch, packed_hidden
 from evalkit.tiny.sequences import FAMILY, answer_text, appended_answer, samples_of
+from evalkit.tiny.settings import (
+    TrainSettings,
+    check_resumed_settings,
+    jsonable,
+    provenance,
+)
 from evalkit.tiny.vocabulary import mergeable_ranks, train_bpe, write_tiktoken
 
 LOG_EVERY = 20  # steps per line of the training log
-
-DEFAULT_MIX = {
-    "synth_mme": 0.20, "synth_vqa": 0.15, "synth_seed": 0.20, "synth_refcoco": 0.15, "synth_ocrvqa": 0.15,
-    "synth_caption": 0.10, "synth_dialogue": 0.05,
-}  # fmt: skip
-
-
-@dataclass(frozen=True)
-class TrainSettings:
-    work_dir: Path
-    steps: int = 4500
-    batch_size: int = 24  # images per step, each with all its questions
-    micro_batch: int = 24  # packed rows (images) of similar length computed together
-    auxiliary: bool = True  # ask every question an image's scene answers, not only the benchmark's
-    dense_weight: float = 0.5  # weight of the image tokens' dense targets (dense.py); 0 leaves them out
-    dense_places: bool = True  # shape cells also name their place on the 3x3 grid (dense.DenseWords)
-    dense_glyph_words: bool = True  # glyph cells also name their word
-    option_lookups: int = OPTION_LOOKUPS  # per choice image: "Which option says X?" rows (auxiliary.py)
-    # choice images also ask each shape's quadrant and the scene's description (auxiliary.choice_facts)
-    seed_locations_and_scenes: bool = False
-    # count questions thinned so that their answers are spread about evenly (auxiliary.COUNTS_KEPT)
-    balanced_counts: bool = False
-    # early steps draw single-shape scenes for these tasks, less and less often until this fraction of
-    # the run (batches.Curriculum)
-    curriculum_tasks: tuple[str, ...] = Curriculum().tasks
-    curriculum_until: float = Curriculum().until_fraction
-    lr: float = 5e-4
-    warmup: int = 100
-    min_lr_ratio: float = 0.1
-    weight_decay: float = 0.05
-    seed: int = 0
-    bf16: bool = False  # bf16 autocast (fast only with native bf16 instructions)
-    threads: int = 2
-    save_minutes: float = 5.0
-    vocab_examples: int = 200  # train examples per task that the BPE merges are learned from
-    vocab_merges: int = 1000
-    # learn the merges from answers spaced as training appends them (a ChatML ``Yes`` is then one
-    # token); False, the recipe of earlier models, learns every answer with a space before it
-    vocab_as_appended: bool = True
-    mix: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MIX))
-    architecture: TinyArchitecture = field(default_factory=TinyArchitecture)
-
 
 def build_vocabulary(settings: TrainSettings, path: Path) -> None:
     """Learn BPE merges from the prompts and answers of train examples (a stream apart from training's)."""
@@ -219,7 +182,7 @@ def train(settings: TrainSettings, export: Path | None = None, resume: bool = Fa
     stream = batch_stream(settings, tokenizer)
     n_params = sum(p.numel() for p in network.parameters())
     with open(work / "train.log", "a", encoding="utf-8") as log:
-        _log(log, {"event": "start", "step": start, "parameters": n_params, "settings": _jsonable(settings)})
+        _log(log, {"event": "start", "step": start, "parameters": n_params, "settings": jsonable(settings)})
         if settings.bf16 and native_bf16() is False:
             _log(log, {"event": "warning", "message": EMULATED_BF16})
         last_save = time.monotonic()
@@ -262,7 +225,7 @@ def train(settings: TrainSettings, export: Path | None = None, resume: bool = Fa
         if export is not None:
             network.eval()
             export_checkpoint(export, network, architecture, tokenizer, vocab,
-                              _provenance(settings, max(start, end), lineage))
+                              provenance(settings, max(start, end), lineage))
         _log(log, {"event": "done", "step": max(start, end)})
     return work / "model"
 
@@ -270,16 +233,11 @@ def train(settings: TrainSettings, export: Path | None = None, resume: bool = Fa
 def _save(work: Path, network: QwenVLNetwork, optimizer: torch.optim.Optimizer, step: int, settings: TrainSettings,
           architecture: TinyArchitecture, tokenizer: QwenTokenizer, vocab: Path,
           lineage: dict[str, Any] | None) -> None:
-    info: dict[str, Any] = {"step": step, "settings": _jsonable(settings)}
+    info: dict[str, Any] = {"step": step, "settings": jsonable(settings)}
     if lineage is not None:
         info["initialized_from"] = lineage
     save_state(work, network, optimizer, info)
-    export_checkpoint(work / "model", network, architecture, tokenizer, vocab, _provenance(settings, step, lineage))
-
-
-# what a state saved before these settings existed was trained with
-SETTINGS_BEFORE_THEY_EXISTED = {"dense_places": False, "dense_glyph_words": False, "vocab_as_appended": False,
-                                "seed_locations_and_scenes": False, "balanced_counts": False}
+    export_checkpoint(work / "model", network, architecture, tokenizer, vocab, provenance(settings, step, lineage))
 
 
 def batch_stream(settings: TrainSettings, tokenizer: QwenTokenizer) -> BatchStream:
@@ -291,46 +249,6 @@ def batch_stream(settings: TrainSettings, tokenizer: QwenTokenizer) -> BatchStre
                        dense_words=DenseWords(settings.dense_places, settings.dense_glyph_words),
                        locations_and_scenes=settings.seed_locations_and_scenes,
                        balanced_counts=settings.balanced_counts)
-
-
-def check_resumed_settings(saved: dict[str, Any], settings: TrainSettings) -> None:
-    """Fail unless ``settings`` are the recipe the resumed state was trained with.
-
-    The exported checkpoint records one recipe for the whole run, so a resume under other settings
-    would record a run that never happened. Only ``steps`` may grow (the documented way to lengthen a
-    run). A setting newer than the state counts at the value runs had before it existed.
-    """
-    now = _recipe(settings)
-    before = {**_recipe(TrainSettings(work_dir=settings.work_dir)), **SETTINGS_BEFORE_THEY_EXISTED}
-    changed = [f"{key}: {saved.get(key, before[key])!r} in the state, {value!r} now"
-               for key, value in now.items() if key != "steps" and saved.get(key, before[key]) != value]
-    if changed:
-        raise ConfigError(
-            f"--resume: the state in {settings.work_dir} was trained with other settings ({'; '.join(changed)}); "
-            f"resume with the options the run started with (the first line of its train.log lists them), "
-            f"or start a new --work-dir"
-        )
-
-
-def _provenance(settings: TrainSettings, step: int, lineage: dict[str, Any] | None = None) -> dict[str, object]:
-    """What ``config.json`` records of the run (``evalkit_training``). A run started ``--init-from`` an
-    export records that export's own record as ``initialized_from``: the steps up to there were trained
-    with the settings recorded there, not with this run's."""
-    record: dict[str, object] = {"steps_done": step, "command": "python -m evalkit.tiny.train",
-                                 "settings": _recipe(settings)}
-    if lineage is not None:
-        record["initialized_from"] = lineage
-    return record
-
-
-def _recipe(settings: TrainSettings) -> dict[str, Any]:
-    """The settings that decide the weights, as JSON gives them back (how fast or where a run goes is left out)."""
-    recipe = {k: v for k, v in _jsonable(settings).items() if k not in ("work_dir", "threads", "save_minutes")}
-    return json.loads(json.dumps(recipe))
-
-
-def _jsonable(settings: TrainSettings) -> dict[str, object]:
-    return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(settings).items()}
 
 
 def _means(losses: dict[str, list[float]]) -> dict[str, float]:
