@@ -18,7 +18,7 @@ from evalkit.synth.scene import SHAPES, Scene, Shape, quadrants
 from evalkit.synth.seed import describe
 from evalkit.tasks.registry import get_task
 from evalkit.tiny.architecture import TinyArchitecture
-from evalkit.tiny.auxiliary import OPTION_LOOKUPS, choice_facts, facts, with_auxiliary
+from evalkit.tiny.auxiliary import OPTION_LOOKUPS, AuxiliaryQuestions, choice_facts, facts, with_auxiliary
 from evalkit.tiny.batches import BatchStream, Curriculum, collate
 from evalkit.tiny.initialization import initialize
 from evalkit.tiny.packing import pack, shared_prefix
@@ -40,7 +40,8 @@ def tokenizer(tmp_path_factory: pytest.TempPathFactory) -> QwenTokenizer:
 def test_packed_losses_equal_the_losses_of_the_sequences_one_by_one(tokenizer: QwenTokenizer) -> None:
     network = QwenVLNetwork(QwenVLConfig.from_dict(SMALL.config_json(tokenizer)))
     initialize(network, 0)
-    stream = BatchStream(DEFAULT_MIX, tokenizer, 0, 7, 100, Curriculum(), SMALL.image_size, auxiliary=True)
+    stream = BatchStream(DEFAULT_MIX, tokenizer, 0, 7, 100, Curriculum(), SMALL.image_size,
+                         auxiliary=AuxiliaryQuestions(option_lookups=0))
     groups = stream.groups(5)
     sequences = [s for group in groups for s in group.sequences]
     assert len(sequences) > 2 * len(groups)  # the auxiliary questions are there
@@ -125,7 +126,8 @@ def test_choice_questions_include_option_lookups_whose_letter_is_the_named_optio
 
 def test_option_lookups_can_be_left_out() -> None:
     examples = generate_examples("synth_seed", "train", 5, seed=4)
-    rows = [r for e in examples for r in with_auxiliary("synth_seed", e, random.Random(0), option_lookups=0).rows]
+    without = AuxiliaryQuestions(option_lookups=0)
+    rows = [r for e in examples for r in with_auxiliary("synth_seed", e, random.Random(0), without).rows]
     assert len(rows) > 2 * len(examples)
     assert not [r for r in rows if r["question"].startswith("Which option says")]
 
@@ -148,8 +150,8 @@ def test_choice_facts_name_the_quadrant_a_shape_lies_in_and_the_scene() -> None:
 def test_choice_images_ask_locations_and_scenes_only_when_asked() -> None:
     examples = generate_examples("synth_seed", "train", 14, seed=4)
     default = [r for e in examples for r in with_auxiliary("synth_seed", e, random.Random(0)).rows[1:]]
-    asked = [(e, with_auxiliary("synth_seed", e, random.Random(0), locations_and_scenes=True).rows[1:])
-             for e in examples]
+    locations = AuxiliaryQuestions(locations_and_scenes=True)
+    asked = [(e, with_auxiliary("synth_seed", e, random.Random(0), locations).rows[1:]) for e in examples]
     # SEED's own location and scene rows are the only ones of these dimensions by default
     assert not [r for r in default if r["question_type_id"] in (1, 4)]
     dimensions = {r["question_type_id"] for _, rows in asked for r in rows}
@@ -171,7 +173,7 @@ def test_balanced_counts_spread_the_count_answers_and_keep_them_true() -> None:
     def count_rows(balanced: bool) -> list[tuple[Example, dict]]:
         rng = random.Random(0)
         return [(e, r) for e in examples
-                for r in with_auxiliary("synth_mme", e, rng, balanced_counts=balanced).rows
+                for r in with_auxiliary("synth_mme", e, rng, AuxiliaryQuestions(balanced_counts=balanced)).rows
                 if r["category"] == "count"]
 
     def yes_share(rows: list[tuple[Example, dict]], claim: str) -> float:
@@ -349,7 +351,7 @@ def test_auxiliary_samples_carry_the_subtask_of_what_they_ask(seed: int) -> None
 
 def test_packed_rows_keep_each_sequences_subtask(tokenizer: QwenTokenizer) -> None:
     stream = BatchStream({"synth_mme": 1.0, "synth_refcoco": 1.0}, tokenizer, 0, 4, 100, Curriculum(),
-                         SMALL.image_size, auxiliary=True)
+                         SMALL.image_size, auxiliary=AuxiliaryQuestions(option_lookups=0))
     groups = stream.groups(0)
     packed = pack(groups, tokenizer.eod_id, SMALL.image_size, tokenizer.img_start_id)
     flat = [s for g in groups for s in g.sequences]

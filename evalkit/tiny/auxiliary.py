@@ -223,6 +223,15 @@ def _seed_question(fact: Fact) -> tuple[str, str, list[str]] | None:
 OPTION_LOOKUPS = 3  # per image, by default
 
 
+@dataclass(frozen=True)
+class AuxiliaryQuestions:
+    """Which questions an image gets besides those of every fact ``facts`` gives."""
+
+    option_lookups: int = OPTION_LOOKUPS  # per choice image, option lookups (``_lookup_question``)
+    locations_and_scenes: bool = False  # choice images also ask the facts of ``choice_facts``
+    balanced_counts: bool = False  # count facts thinned by ``COUNTS_KEPT``
+
+
 def seed_rows(example: Example, rng: random.Random, option_lookups: int = OPTION_LOOKUPS,
               locations_and_scenes: bool = False, balanced_counts: bool = False) -> list[dict[str, Any]]:
     """The scene's facts as four-option questions, then up to ``option_lookups`` of them again as option
@@ -266,24 +275,24 @@ def refcoco_rows(example: Example, rng: random.Random) -> list[dict[str, Any]]:
     return rows
 
 
-def _builders(option_lookups: int, locations_and_scenes: bool, balanced_counts: bool
-              ) -> dict[str, Callable[[Example, random.Random], list[dict[str, Any]]]]:
-    """Each task's builder of extra rows; the choice task's asks ``option_lookups`` option lookups."""
-    return {"synth_mme": functools.partial(mme_rows, balanced_counts=balanced_counts),
-            "synth_vqa": functools.partial(vqa_rows, balanced_counts=balanced_counts),
+def _builders(asked: AuxiliaryQuestions) -> dict[str, Callable[[Example, random.Random], list[dict[str, Any]]]]:
+    """Each task's builder of extra rows, asking what ``asked`` says."""
+    return {"synth_mme": functools.partial(mme_rows, balanced_counts=asked.balanced_counts),
+            "synth_vqa": functools.partial(vqa_rows, balanced_counts=asked.balanced_counts),
             "synth_refcoco": refcoco_rows,
-            "synth_seed": functools.partial(seed_rows, option_lookups=option_lookups,
-                                            locations_and_scenes=locations_and_scenes,
-                                            balanced_counts=balanced_counts)}
+            "synth_seed": functools.partial(seed_rows, option_lookups=asked.option_lookups,
+                                            locations_and_scenes=asked.locations_and_scenes,
+                                            balanced_counts=asked.balanced_counts)}
 
 
-def with_auxiliary(task: str, example: Example, rng: random.Random, option_lookups: int = OPTION_LOOKUPS,
-                   locations_and_scenes: bool = False, balanced_counts: bool = False) -> Example:
-    """``example`` with its task's extra rows about the same image added (unchanged for other tasks);
-    a choice task's rows include ``option_lookups`` option lookups, with ``locations_and_scenes``
-    the location and scene questions of ``choice_facts``, and with ``balanced_counts`` the count
-    questions are thinned so that their answers are spread about evenly (``COUNTS_KEPT``)."""
-    extra = _builders(option_lookups, locations_and_scenes, balanced_counts).get(task)
+def with_auxiliary(task: str, example: Example, rng: random.Random,
+                   asked: AuxiliaryQuestions = AuxiliaryQuestions()) -> Example:
+    """``example`` with its task's extra rows about the same image added (unchanged for other tasks):
+    a choice task's include ``asked.option_lookups`` option lookups, and with
+    ``asked.locations_and_scenes`` the location and scene questions of ``choice_facts``; with
+    ``asked.balanced_counts`` the count questions are thinned so that their answers are spread about
+    evenly (``COUNTS_KEPT``)."""
+    extra = _builders(asked).get(task)
     if extra is None:
         return example
     return Example(example.scene, example.rows + tuple(extra(example, rng)), example.info)

@@ -19,7 +19,7 @@ from evalkit.models.qwen_vl.image_processing import preprocess_images
 from evalkit.models.qwen_vl.tokenizer import QwenTokenizer
 from evalkit.synth import iter_examples
 from evalkit.tasks.registry import get_task
-from evalkit.tiny.auxiliary import with_auxiliary
+from evalkit.tiny.auxiliary import AuxiliaryQuestions, with_auxiliary
 from evalkit.tiny.dense import DenseWords, cell_targets
 from evalkit.tiny.packing import ImageGroup, PackedBatch, pack
 from evalkit.tiny.sequences import TrainingSequence, training_sequences
@@ -59,9 +59,8 @@ class Batch:
 class BatchStream:
     def __init__(self, mix: Mapping[str, float], tokenizer: QwenTokenizer, seed: int, batch_size: int,
                  total_steps: int, curriculum: Curriculum, image_size: int, protocol: str = "qwen-vl",
-                 auxiliary: bool = False, dense: bool = False, option_lookups: int = 0,
-                 dense_words: DenseWords = DenseWords(), locations_and_scenes: bool = False,
-                 balanced_counts: bool = False) -> None:
+                 auxiliary: AuxiliaryQuestions | None = None, dense: bool = False,
+                 dense_words: DenseWords = DenseWords()) -> None:
         self.names = tuple(mix)
         self.weights = tuple(mix[n] for n in self.names)
         self.specs = {n: get_task(n) for n in self.names}
@@ -73,9 +72,6 @@ class BatchStream:
         self.curriculum = curriculum
         self.image_size = image_size
         self.auxiliary = auxiliary
-        self.option_lookups = option_lookups
-        self.locations_and_scenes = locations_and_scenes
-        self.balanced_counts = balanced_counts
         self.dense = dense
         self.dense_words = dense_words
 
@@ -88,9 +84,8 @@ class BatchStream:
             max_shapes = self.curriculum.max_shapes(task, step, self.total_steps, rng)
             example = next(iter_examples(task, "train", 1, self.seed, start=rng.randrange(EXAMPLE_SPACE),
                                          max_shapes=max_shapes))
-            if self.auxiliary:
-                example = with_auxiliary(task, example, rng, self.option_lookups, self.locations_and_scenes,
-                                         self.balanced_counts)
+            if self.auxiliary is not None:
+                example = with_auxiliary(task, example, rng, self.auxiliary)
             sequences = training_sequences(self.specs[task], self.protocols[task], self.tokenizer, [example])
             cells = cell_targets(example.scene, self.tokenizer, self.dense_words) if self.dense else None
             out.append(ImageGroup(sequences, cells))

@@ -14,7 +14,7 @@ from typing import Any
 
 from evalkit.errors import ConfigError
 from evalkit.tiny.architecture import TinyArchitecture
-from evalkit.tiny.auxiliary import OPTION_LOOKUPS
+from evalkit.tiny.auxiliary import OPTION_LOOKUPS, AuxiliaryQuestions
 from evalkit.tiny.batches import Curriculum
 
 DEFAULT_MIX = {
@@ -57,6 +57,12 @@ class TrainSettings:
     vocab_as_appended: bool = True
     mix: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MIX))
     architecture: TinyArchitecture = field(default_factory=TinyArchitecture)
+
+    def auxiliary_questions(self) -> AuxiliaryQuestions | None:
+        """What training asks of each image besides the benchmark's rows (None: nothing)."""
+        if not self.auxiliary:
+            return None
+        return AuxiliaryQuestions(self.option_lookups, self.seed_locations_and_scenes, self.balanced_counts)
 
 
 # what a state saved before these settings existed was trained with

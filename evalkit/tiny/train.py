@@ -244,11 +244,9 @@ def batch_stream(settings: TrainSettings, tokenizer: QwenTokenizer) -> BatchStre
     """The stream of packed training batches ``settings`` describe."""
     return BatchStream(settings.mix, tokenizer, settings.seed, settings.batch_size, settings.steps,
                        Curriculum(settings.curriculum_tasks, settings.curriculum_until),
-                       settings.architecture.image_size, auxiliary=settings.auxiliary,
-                       dense=settings.dense_weight > 0, option_lookups=settings.option_lookups,
-                       dense_words=DenseWords(settings.dense_places, settings.dense_glyph_words),
-                       locations_and_scenes=settings.seed_locations_and_scenes,
-                       balanced_counts=settings.balanced_counts)
+                       settings.architecture.image_size, auxiliary=settings.auxiliary_questions(),
+                       dense=settings.dense_weight > 0,
+                       dense_words=DenseWords(settings.dense_places, settings.dense_glyph_words))
 
 
 def _means(losses: dict[str, list[float]]) -> dict[str, float]:
