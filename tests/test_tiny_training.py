@@ -243,6 +243,71 @@ def test_a_resumed_continuation_keeps_the_record_of_where_it_started(two_steps: 
     assert record["steps_done"] == 4 and record["initialized_from"]["steps_done"] == 2
 
 
+def test_learning_rate_can_start_its_schedule_at_a_later_step() -> None:
+    s = TrainSettings(work_dir=Path("."), steps=300, lr=1e-3, warmup=10, min_lr_ratio=0.1, schedule_start=200)
+    assert learning_rate(s, 200) == pytest.approx(1e-4)  # warms up afresh from the continuation's first step
+    assert learning_rate(s, 209) == pytest.approx(1e-3)
+    assert learning_rate(s, 300) == pytest.approx(1e-4)
+    assert learning_rate(s, 240) > learning_rate(s, 260) > 1e-4
+    shifted = [learning_rate(replace(s, steps=100, schedule_start=0), k) for k in range(100)]
+    assert [learning_rate(s, 200 + k) for k in range(100)] == pytest.approx(shifted)
+
+
+def test_schedule_and_layer_arguments_are_parsed_and_checked(capsys: pytest.CaptureFixture[str]) -> None:
+    defaults = parse_args(["--work-dir", "x"])[0]
+    assert (defaults.schedule_start, defaults.architecture.layers) == (0, 4)  # the bundled model's first run
+    chosen = parse_args(["--work-dir", "x", "--steps", "900", "--schedule-start", "800", "--layers", "6"])[0]
+    assert (chosen.schedule_start, chosen.architecture) == (800, replace(defaults.architecture, layers=6))
+    for bad, message in ((["--layers", "0"], "--layers must be positive"),
+                         (["--schedule-start", "4500"], "--schedule-start must be a step in [0, --steps)"),
+                         (["--schedule-start", "-1"], "--schedule-start must be a step")):
+        with pytest.raises(SystemExit):
+            parse_args(["--work-dir", "x", *bad])
+        assert message in capsys.readouterr().err
+
+
+def _logits(folder: Path) -> torch.Tensor:
+    """The language model's logits for fixed text, the checkpoint loaded as evaluation loads it."""
+    model = load(str(folder), device="cpu")
+    network = model.network
+    ids = torch.randint(0, len(model.tokenizer) - 10, (2, 12), generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        cache = network.new_cache(torch.ones(2, 12, dtype=torch.bool), 12, "per-sample")
+        return network.logits(network(ids, cache))
+
+
+def test_init_from_a_shallower_export_adds_layers_that_change_nothing_until_trained(
+        two_steps: Path, tmp_path: Path) -> None:
+    deeper = replace(SMALL, layers=SMALL.layers + 2)
+    work = tmp_path / "grown"
+    train(replace(settings(work, 2), architecture=deeper), init_from=two_steps / "model")  # at step 2 of 2
+    grown, source = weights(work), weights(two_steps)
+    assert all(torch.equal(grown[k], source[k]) for k in source)
+    added = sorted({k.split(".")[2] for k in grown if k.startswith("transformer.h.") and k not in source})
+    assert added == ["1", "2"]
+    assert all(not grown[f"transformer.h.{i}.{part}.c_proj.weight"].any() for i in added for part in ("attn", "mlp"))
+    assert grown["transformer.h.1.attn.c_attn.weight"].std() > 0  # fresh weights, only the outputs zeroed
+    assert torch.equal(_logits(work / "model"), _logits(two_steps / "model"))
+    recorded = json.loads((work / "model" / "config.json").read_text())
+    assert recorded["num_hidden_layers"] == 3 and recorded["evalkit_training"]["initialized_from"]["steps_done"] == 2
+    train(replace(settings(work, 3), architecture=deeper), init_from=two_steps / "model")
+    trained = weights(work)
+    assert trained["transformer.h.2.mlp.c_proj.weight"].any()
+    assert not torch.equal(_logits(work / "model"), _logits(two_steps / "model"))
+
+
+def test_init_from_refuses_a_deeper_or_otherwise_different_export(two_steps: Path, tmp_path: Path) -> None:
+    grown = tmp_path / "grown"
+    train(replace(settings(grown, 2), architecture=replace(SMALL, layers=2)), init_from=two_steps / "model")
+    with pytest.raises(ConfigError, match="has 2 language-model layers, more than the 1 of this network"):
+        train(settings(tmp_path / "shallower", 3), init_from=grown / "model")
+    with pytest.raises(ConfigError, match=r"other sizes .* \(only --layers may be larger\)"):
+        train(replace(settings(tmp_path / "wider", 3), architecture=replace(SMALL, mlp_width=128)),
+              init_from=two_steps / "model")
+    with pytest.raises(ConfigError, match="--schedule-start 3 is past the step this run starts at \\(2\\)"):
+        train(replace(settings(tmp_path / "late", 4), schedule_start=3), init_from=two_steps / "model")
+
+
 def test_the_resampler_starts_out_looking_at_the_patch_under_each_query() -> None:
     from evalkit.models.qwen_vl.config import QwenVLConfig
     from evalkit.models.qwen_vl.network import QwenVLNetwork

@@ -19,6 +19,7 @@ import math
 import torch
 from torch import nn
 
+from evalkit.errors import ConfigError
 from evalkit.models.qwen_vl.network import QwenVLNetwork
 
 
@@ -84,3 +85,38 @@ def local_resampler(network: QwenVLNetwork, sharpness: float = 3.0, content_gain
     pool.attn.in_proj_bias.zero_()
     pool.attn.out_proj.weight.copy_(eye)
     pool.attn.out_proj.bias.zero_()
+
+
+@torch.no_grad()
+def grow(network: QwenVLNetwork, source: dict[str, torch.Tensor]) -> int:
+    """Load ``source``, the weights of a network that differs from ``network`` only in having fewer
+    language-model layers, so that ``network`` computes what the source computes.
+
+    The source's layers become the first ones; each layer above them keeps its fresh weights except
+    for the output projections of its attention and MLP, which are zeroed, so that it adds nothing to
+    the residual stream until training moves it (their inputs are not zero, so their gradients are
+    not). Returns how many layers were added. Any other difference is an error.
+    """
+    layers = len(network.transformer.h)
+    depth = 1 + max((int(key.split(".")[2]) for key in source if key.startswith("transformer.h.")), default=-1)
+    if depth > layers:
+        raise ConfigError(f"the checkpoint has {depth} language-model layers, more than the {layers} of this "
+                          "network; a network can only grow")
+    own = network.state_dict()
+    mismatched = sorted(key for key, value in source.items() if key not in own or own[key].shape != value.shape)
+    missing = sorted(key for key in own if key not in source and not _above(key, depth))
+    if mismatched or missing:
+        raise ConfigError(f"the checkpoint differs from this network beyond its depth (other or missing weights: "
+                          f"{', '.join((mismatched + missing)[:6])}); start from one of the same sizes")
+    network.load_state_dict(source, strict=False)
+    for block in network.transformer.h[depth:]:
+        for projection in (block.attn.c_proj, block.mlp.c_proj):
+            projection.weight.zero_()
+            if projection.bias is not None:
+                projection.bias.zero_()
+    return layers - depth
+
+
+def _above(key: str, depth: int) -> bool:
+    parts = key.split(".")
+    return key.startswith("transformer.h.") and int(parts[2]) >= depth

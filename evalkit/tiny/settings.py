@@ -44,6 +44,9 @@ class TrainSettings:
     curriculum_until: float = Curriculum().until_fraction
     lr: float = 5e-4
     warmup: int = 100
+    # the step the warmup and the cosine start from: 0, or for a continuation (``--init-from``) that
+    # should warm up afresh, the step of the checkpoint it starts from
+    schedule_start: int = 0
     min_lr_ratio: float = 0.1
     weight_decay: float = 0.05
     seed: int = 0
@@ -67,7 +70,8 @@ class TrainSettings:
 
 # what a state saved before these settings existed was trained with
 SETTINGS_BEFORE_THEY_EXISTED = {"dense_places": False, "dense_glyph_words": False, "vocab_as_appended": False,
-                                "seed_locations_and_scenes": False, "balanced_counts": False}
+                                "seed_locations_and_scenes": False, "balanced_counts": False,
+                                "schedule_start": 0}
 
 
 def check_resumed_settings(saved: dict[str, Any], settings: TrainSettings) -> None:

@@ -11,7 +11,12 @@ and refuses other settings than the run's own, which its checkpoint records.
 checkpoint saved part-way). ``--init-from FOLDER`` continues from an exported checkpoint (e.g. the
 bundled one) when the training state is not at hand: its weights, vocabulary and step are taken,
 the optimizer moments start afresh, and the export's record of its own training is kept in this
-run's (``evalkit_training.initialized_from``).
+run's (``evalkit_training.initialized_from``). The learning-rate schedule runs from step 0 to
+``--steps``; ``--schedule-start STEP`` has it warm up and decay afresh from ``STEP`` instead (the
+step of the checkpoint a continuation starts from). ``--layers`` sets the language model's depth; a
+continuation from a shallower checkpoint keeps its layers and adds fresh ones on top whose output
+projections start at zero, so that it starts out computing what the checkpoint computes
+(``initialization.grow``).
 ``--curriculum-tasks`` and ``--curriculum-until`` set which tasks start from single-shape scenes and
 for how much of the run (by default grounding only, for the first quarter).
 Dense targets that name a shape's place and a glyph's word, and a vocabulary learned from answers as
@@ -40,7 +45,7 @@ import shutil
 import sys
 import time
 from collections import defaultdict
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +65,7 @@ from evalkit.tiny.architecture import TinyArchitecture
 from evalkit.tiny.batches import Batch, BatchStream, Curriculum
 from evalkit.tiny.checkpoint import export_checkpoint, load_state, save_state
 from evalkit.tiny.dense import DenseWords
-from evalkit.tiny.initialization import initialize
+from evalkit.tiny.initialization import grow, initialize
 from evalkit.tiny.packing import PackedBatch, packed_hidden
 from evalkit.tiny.sequences import FAMILY, answer_text, appended_answer, samples_of
 from evalkit.tiny.settings import (
@@ -104,9 +109,13 @@ def native_bf16() -> bool | None:
 
 
 def learning_rate(settings: TrainSettings, step: int) -> float:
+    """Linear warmup over ``warmup`` steps, then a cosine to ``min_lr_ratio * lr`` at ``steps``, all
+    counted from ``schedule_start``."""
+    step = step - settings.schedule_start
     if step < settings.warmup:
         return settings.lr * (step + 1) / settings.warmup
-    progress = min(1.0, (step - settings.warmup) / max(1, settings.steps - settings.warmup))
+    span = settings.steps - settings.schedule_start
+    progress = min(1.0, (step - settings.warmup) / max(1, span - settings.warmup))
     floor = settings.min_lr_ratio
     return settings.lr * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress)))
 
@@ -173,12 +182,19 @@ def train(settings: TrainSettings, export: Path | None = None, resume: bool = Fa
     elif init_from is not None:
         config_json = json.loads((init_from / "config.json").read_text(encoding="utf-8"))
         sizes = config_json.get("evalkit_tiny_architecture")
-        if sizes is not None and TinyArchitecture(**sizes) != architecture:
+        if sizes is not None and replace(TinyArchitecture(**sizes), layers=architecture.layers) != architecture:
             raise ConfigError(f"{init_from} holds a model of other sizes ({sizes}) than this run trains "
-                              f"({asdict(architecture)}); start from a checkpoint of the same architecture")
-        network.load_state_dict(load_file(str(init_from / "model.safetensors")))
+                              f"({asdict(architecture)}); start from a checkpoint of the same architecture "
+                              f"(only --layers may be larger)")
+        try:
+            grow(network, load_file(str(init_from / "model.safetensors")))
+        except ConfigError as error:
+            raise ConfigError(f"--init-from {init_from}: {error}") from None
         lineage = config_json.get("evalkit_training", {})
         start = int(lineage.get("steps_done", 0))
+    if settings.schedule_start > start:
+        raise ConfigError(f"--schedule-start {settings.schedule_start} is past the step this run starts at "
+                          f"({start}); the schedule can only start at or before it")
     stream = batch_stream(settings, tokenizer)
     n_params = sum(p.numel() for p in network.parameters())
     with open(work / "train.log", "a", encoding="utf-8") as log:
@@ -268,6 +284,12 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--lr", type=float, default=defaults.lr)
     parser.add_argument("--warmup", type=int, default=defaults.warmup)
+    parser.add_argument("--schedule-start", type=int, default=defaults.schedule_start,
+                        help="the step the warmup and cosine start from (for a continuation that warms up "
+                             "afresh, the --init-from checkpoint's step)")
+    parser.add_argument("--layers", type=int, default=defaults.architecture.layers,
+                        help="language-model layers; --init-from a shallower checkpoint adds layers on top "
+                             "that start out adding nothing (initialization.grow)")
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--threads", type=int, default=defaults.threads)
     parser.add_argument("--save-minutes", type=float, default=defaults.save_minutes)
@@ -301,6 +323,10 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
     args = parser.parse_args(argv)
     if args.steps <= 0 or args.batch_size <= 0 or args.lr <= 0:
         parser.error("--steps, --batch-size and --lr must be positive")
+    if args.layers <= 0:
+        parser.error("--layers must be positive")
+    if not 0 <= args.schedule_start < args.steps:
+        parser.error("--schedule-start must be a step in [0, --steps)")
     if args.option_lookups < 0:
         parser.error("--option-lookups must be 0 or more")
     curriculum_tasks = tuple(t.strip() for t in args.curriculum_tasks.split(",") if t.strip())
@@ -320,7 +346,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
                              option_lookups=args.option_lookups, curriculum_tasks=curriculum_tasks,
                              seed_locations_and_scenes=args.seed_locations_and_scenes,
                              balanced_counts=args.balanced_counts,
-                             curriculum_until=args.curriculum_until)
+                             curriculum_until=args.curriculum_until, schedule_start=args.schedule_start,
+                             architecture=replace(defaults.architecture, layers=args.layers))
     if args.resume and args.init_from is not None:
         parser.error("--resume and --init-from exclude each other: resume uses the state in --work-dir")
     return settings, args.export, args.resume, args.stop_at, args.init_from
