@@ -62,7 +62,7 @@ def main() -> int:
         for batches in steps:
             optimizer.zero_grad(set_to_none=True)
             for batch in batches:
-                losses, dense = packed_losses(network, batch, bf16)
+                losses, dense, _ = packed_losses(network, batch, bf16)
                 (losses.mean() + settings.dense_weight * dense / max(1, batch.dense_ids.numel())).backward()
             optimizer.step()
         return (time.perf_counter() - began) / len(steps)

@@ -53,7 +53,7 @@ def test_packed_losses_equal_the_losses_of_the_sequences_one_by_one(tokenizer: Q
     assert packed_tokens < sum(len(s.ids) for s in sequences) / 2
     assert packed.tasks == tuple(s.task for s in sequences)
     with torch.no_grad():
-        together, dense = packed_losses(network, packed, bf16=False)
+        together, dense, _ = packed_losses(network, packed, bf16=False)
         alone = torch.cat([sequence_losses(network, collate([s], tokenizer.eod_id, SMALL.image_size), bf16=False)
                            for s in sequences])
     torch.testing.assert_close(together, alone, rtol=1e-5, atol=1e-5)
@@ -285,8 +285,40 @@ def test_dense_targets_enter_the_loss_at_the_image_tokens(tokenizer: QwenTokeniz
     assert (packed.ids[packed.dense_rows, packed.dense_cols.min() - 1] == tokenizer.img_start_id).all()
     assert spans.numel() == packed.dense_ids.numel()
     with torch.no_grad():
-        _, dense = packed_losses(network, packed, bf16=False)
+        dense = packed_losses(network, packed, bf16=False).dense
     assert float(dense) / packed.dense_ids.numel() > 1.0  # an untrained model does not know the cells
+
+
+def test_option_checks_are_packed_at_the_tokens_of_their_sequences(tokenizer: QwenTokenizer) -> None:
+    stream = BatchStream({"synth_seed": 1.0, "synth_mme": 1.0}, tokenizer, 0, 4, 100, Curriculum(),
+                         SMALL.image_size, auxiliary=AuxiliaryQuestions(option_lookups=1))
+    groups = stream.groups(3)
+    packed = pack(groups, tokenizer.eod_id, SMALL.image_size, tokenizer.img_start_id)
+    expected = [(row, sequence.ids[index], token) for row, group in enumerate(groups)
+                for sequence in group.sequences for index, token in sequence.checks]
+    assert len(expected) == packed.check_ids.numel() > 0
+    found = list(zip(packed.check_rows.tolist(), packed.ids[packed.check_rows, packed.check_cols].tolist(),
+                     packed.check_ids.tolist()))
+    assert found == expected  # the same option tokens, in the rows of their images, asking the same
+    network = QwenVLNetwork(QwenVLConfig.from_dict(SMALL.config_json(tokenizer)))
+    initialize(network, 0)
+    with torch.no_grad():
+        checks = packed_losses(network, packed, bf16=False).checks
+    assert float(checks) / packed.check_ids.numel() > 1.0  # an untrained model does not know the answers
+
+
+def test_training_logs_the_option_checks_when_asked_for_them(tmp_path: Path) -> None:
+    import json
+
+    from evalkit.tiny import train as training
+
+    work = tmp_path / "w"
+    training.train(training.TrainSettings(work_dir=work, steps=20, batch_size=2, micro_batch=2, warmup=1,
+                                          vocab_examples=2, vocab_merges=50, save_minutes=1000.0,
+                                          option_check_weight=1.0, mix={"synth_seed": 1.0}, architecture=SMALL))
+    records = [json.loads(line) for line in (work / "train.log").read_text().splitlines()]
+    (step,) = [r for r in records if "by_task" in r]
+    assert step["by_task"]["option_checks"] > 0 and "synth_seed" in step["by_task"]
 
 
 def test_auxiliary_questions_do_not_depend_on_the_process_hash_seed() -> None:

@@ -12,7 +12,7 @@ from evalkit.models.qwen_vl.tokenizer import QwenTokenizer
 from evalkit.prompts.build import build_prompt
 from evalkit.synth import generate_examples
 from evalkit.tasks.registry import get_task
-from evalkit.tiny.sequences import answer_text, qwen_box, samples_of, training_sequences
+from evalkit.tiny.sequences import answer_text, check_tokens, qwen_box, samples_of, training_sequences
 from evalkit.tiny.vocabulary import mergeable_ranks, train_bpe, write_tiktoken
 
 
@@ -69,3 +69,35 @@ def test_choice_target_must_be_an_option_letter(tmp_path: Path) -> None:
     broken = type(sample)(sample.id, sample.index, sample.images, sample.text, sample.options, "E", sample.meta)
     with pytest.raises(Exception, match="not one of its option letters"):
         answer_text(broken, protocol)
+
+
+def test_option_checks_sit_at_each_options_last_token_and_say_which_is_right(tokenizer: QwenTokenizer) -> None:
+    spec = get_task("synth_seed")
+    protocol = spec.protocol("qwen-vl")
+    examples = generate_examples("synth_seed", "train", 4, seed=2)
+    yes, no = check_tokens(tokenizer)
+    assert (yes, no) == (tokenizer.encode(" yes")[1], tokenizer.encode(" no")[1])  # " " is their shared first token
+    for sample, sequence in zip(samples_of(spec, protocol, examples), training_sequences(spec, protocol, tokenizer,
+                                                                                        examples)):
+        assert len(sequence.checks) == len(sample.options) == 4
+        after_image = sequence.ids.index(tokenizer.img_end_id) + 1
+        for letter, option, (index, token) in zip("ABCD", sample.options, sequence.checks):
+            assert after_image < index < sequence.answer_start
+            through = tokenizer.decode(sequence.ids[after_image : index + 1])
+            assert f"{letter}. {option}" in through  # the option has been read by its check's token ...
+            assert not tokenizer.decode(sequence.ids[after_image:index]).endswith(option)  # ... and not before
+            assert token == (yes if letter == sample.target else no)
+
+
+def test_check_tokens_are_the_words_when_the_vocabulary_has_them_whole(tmp_path: Path) -> None:
+    path = tmp_path / "qwen.tiktoken"
+    write_tiktoken(mergeable_ranks(train_bpe([" yes no yes no yes no"] * 5, 40)), path)
+    words = QwenTokenizer.from_file(path)
+    assert [words.encode(" yes"), words.encode(" no")] == [[check_tokens(words)[0]], [check_tokens(words)[1]]]
+
+
+def test_other_tasks_carry_no_option_checks(tokenizer: QwenTokenizer) -> None:
+    spec = get_task("synth_mme")
+    protocol = spec.protocol("qwen-vl")
+    sequences = training_sequences(spec, protocol, tokenizer, generate_examples("synth_mme", "train", 2, seed=2))
+    assert sequences and all(s.checks == () for s in sequences)

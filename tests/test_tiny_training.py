@@ -131,6 +131,10 @@ def test_arguments_are_validated() -> None:
     assert not bundled.seed_locations_and_scenes
     assert parse_args(["--work-dir", "x", "--seed-locations-and-scenes"])[0].seed_locations_and_scenes
     assert not bundled.balanced_counts and parse_args(["--work-dir", "x", "--balanced-counts"])[0].balanced_counts
+    assert bundled.option_check_weight == 0.0
+    assert parse_args(["--work-dir", "x", "--option-check-weight", "0.5"])[0].option_check_weight == 0.5
+    with pytest.raises(SystemExit):
+        parse_args(["--work-dir", "x", "--option-check-weight", "-1"])
 
 
 def test_curriculum_arguments_are_parsed_and_checked(capsys: pytest.CaptureFixture[str]) -> None:

@@ -52,6 +52,9 @@ class PackedBatch:
     dense_cols: torch.Tensor
     dense_ids: torch.Tensor
     subtasks: tuple[str | None, ...]  # one per packed sequence, as ``tasks``
+    check_rows: torch.Tensor  # (option checks,) row, column and id of each option check
+    check_cols: torch.Tensor  # (``TrainingSequence.checks``)
+    check_ids: torch.Tensor
 
 
 def _with_spans_blanked(ids: Sequence[int], image_start_id: int) -> list[int]:
@@ -92,6 +95,7 @@ def pack(groups: Sequence[ImageGroup], pad_id: int, image_size: int, image_start
     images = []
     longest = []
     dense: list[tuple[int, int, int]] = []
+    checks: list[tuple[int, int, int]] = []
     for row, image_group in enumerate(groups):
         group = image_group.sequences
         if any(len(s.images) != 1 for s in group):
@@ -111,6 +115,8 @@ def pack(groups: Sequence[ImageGroup], pad_id: int, image_size: int, image_start
             seg.extend([number] * (len(sequence.ids) - prefix))
             for token in range(sequence.answer_start, len(sequence.ids)):
                 targets.append((row, offset + token - 1, sequence.ids[token], len(tasks)))
+            checks.extend((row, index if index < prefix else offset + index, token)
+                          for index, token in sequence.checks)
             tasks.append(sequence.task)
             subtasks.append(sequence.subtask)
         rows.append(ids)
@@ -133,9 +139,11 @@ def pack(groups: Sequence[ImageGroup], pad_id: int, image_size: int, image_start
     mask |= torch.eye(length, dtype=torch.bool)  # a padding query sees itself, so its softmax stays finite
     loss = torch.tensor(targets, dtype=torch.long)
     cells = torch.tensor(dense, dtype=torch.long).reshape(-1, 3)
+    checked = torch.tensor(checks, dtype=torch.long).reshape(-1, 3)
     return PackedBatch(ids_t, pos_t, mask.unsqueeze(1), preprocess_images(images, image_size),
                        torch.tensor(longest), loss[:, 0], loss[:, 1], loss[:, 2], loss[:, 3], tuple(tasks),
-                       cells[:, 0], cells[:, 1], cells[:, 2], tuple(subtasks))
+                       cells[:, 0], cells[:, 1], cells[:, 2], tuple(subtasks),
+                       checked[:, 0], checked[:, 1], checked[:, 2])
 
 
 def packed_hidden(network: QwenVLNetwork, batch: PackedBatch) -> torch.Tensor:

@@ -91,7 +91,7 @@ def probe(model_dir: str, tasks: tuple[str, ...] | None = None, batches: int = 8
     with torch.no_grad():
         for step in range(FIRST_STEP, FIRST_STEP + batches):
             for batch in stream.packed(step, batch_size):
-                values, _ = packed_losses(network, batch, bf16=False)
+                values = packed_losses(network, batch, bf16=False).answers
                 counts = torch.bincount(batch.loss_sequence, minlength=len(batch.tasks)).tolist()
                 for task, subtask, value, count in zip(batch.tasks, batch.subtasks, values.tolist(), counts):
                     losses[task if subtask is None else f"{task}/{subtask}"].append((value, count))

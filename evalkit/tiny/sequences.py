@@ -10,6 +10,13 @@ model is trained on exactly the text it is evaluated on. The answer is:
 * a grounding target: Qwen-VL's ``(x1,y1),(x2,y2)</box>`` on the 0-1000 grid;
 * otherwise the target text.
 
+A choice sequence also carries option checks (``TrainingSequence.checks``): at the last token of each
+option's text, whether that option is the right one, as a token of `` yes`` or `` no``
+(``check_tokens``). Training may ask the LM head for them there (``--option-check-weight``), so that
+the model learns to judge each option as it reads it, the way it answers an MME question about a
+claim, rather than only to find the option that says what it already knows. Nothing is read at a
+prompt token at evaluation.
+
 A generated answer ends with the stop token the prompt style expects: ``<|endoftext|>`` after a raw
 prompt, ``<|im_end|>`` after a ChatML turn.
 """
@@ -17,7 +24,7 @@ prompt, ``<|im_end|>`` after a ChatML turn.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -26,12 +33,13 @@ from evalkit.data.samples import Sample, build_samples
 from evalkit.errors import DataError
 from evalkit.models.qwen_vl.prompt import render_prompt
 from evalkit.models.qwen_vl.tokenizer import QwenTokenizer
-from evalkit.prompts.build import build_prompt
-from evalkit.tasks.spec import LETTERS, ProtocolSpec, TaskSpec
+from evalkit.prompts.build import build_prompt, format_options
+from evalkit.tasks.spec import LETTERS, PromptSpec, ProtocolSpec, TaskSpec
 
 if TYPE_CHECKING:  # pragma: no cover
     from PIL.Image import Image
 
+    from evalkit.models.qwen_vl.prompt import RenderedPrompt
     from evalkit.synth import Example
 
 FAMILY = "qwen-vl"
@@ -47,6 +55,11 @@ class TrainingSequence:
     answer_start: int
     images: tuple["Image", ...]
     subtask: str | None = None
+    checks: tuple[tuple[int, int], ...] = ()  # (index into ids, token id): see option_checks
+
+
+CHECK_WORDS = (" yes", " no")
+"""What an option check asks for at an option's last token: right, wrong."""
 
 
 def _image_bytes(cell: Any) -> Any:
@@ -102,6 +115,55 @@ def qwen_box(bbox: Any, width: float, height: float) -> str:
     return f"({g[0]},{g[1]}),({g[2]},{g[3]})</box>"
 
 
+def option_ends(rendered: "RenderedPrompt", options: Sequence[str], prompt_spec: PromptSpec,
+                tokenizer: QwenTokenizer) -> list[int]:
+    """The index in ``rendered.ids`` of the token that ends each option's text, found where the
+    prompt's formatted option list (``format_options``) lies after its last image."""
+    ids = list(rendered.ids)
+    start = len(ids) - ids[::-1].index(tokenizer.img_end_id) if tokenizer.img_end_id in ids else 0
+    pieces = [tokenizer.decode([i]) for i in ids[start:]]
+    text = "".join(pieces)
+    if not rendered.text.endswith(text):
+        raise DataError(f"the prompt's tokens after its image do not decode to its text ({text[:60]!r}...)")
+    listed = format_options(options, prompt_spec)
+    at = text.rfind(listed)
+    if at < 0:
+        raise DataError(f"the prompt does not hold its formatted options {listed[:60]!r}")
+    ends: list[int] = []  # one past each option's last character
+    for i, option in enumerate(options):
+        entry = prompt_spec.option_format.replace("{letter}", LETTERS[i]).replace("{text}", option)
+        ends.append(at + entry.rindex(option) + len(option))
+        at += len(entry) + len(prompt_spec.option_separator)  # as format_options joins them
+    out, consumed, token = [], 0, 0
+    for end in ends:
+        while consumed + len(pieces[token]) < end:
+            consumed += len(pieces[token])
+            token += 1
+        out.append(start + token)
+    return out
+
+
+def check_tokens(tokenizer: QwenTokenizer) -> tuple[int, int]:
+    """The tokens an option check asks for (right, wrong): those of ``CHECK_WORDS`` at the first place
+    their encodings differ (the words themselves with a vocabulary that has them whole)."""
+    yes, no = (tokenizer.encode(word) for word in CHECK_WORDS)
+    for a, b in zip(yes, no):
+        if a != b:
+            return a, b
+    raise DataError(f"the vocabulary encodes {CHECK_WORDS[0]!r} and {CHECK_WORDS[1]!r} alike; option checks need "
+                    "them apart")
+
+
+def option_checks(rendered: "RenderedPrompt", sample: Sample, protocol: ProtocolSpec,
+                  tokenizer: QwenTokenizer) -> tuple[tuple[int, int], ...]:
+    """Each option's check: at its last token, the right token of ``check_tokens`` if it is the answer,
+    else the wrong one."""
+    yes, no = check_tokens(tokenizer)
+    right = LETTERS.index(str(sample.target).strip())
+    ends = option_ends(rendered, sample.options, protocol.prompt_for(FAMILY), tokenizer)
+    return tuple((end, yes if i == right else no) for i, end in enumerate(ends))
+
+
 def training_sequences(
     spec: TaskSpec, protocol: ProtocolSpec, tokenizer: QwenTokenizer, examples: Iterable["Example"]
 ) -> list[TrainingSequence]:
@@ -115,6 +177,7 @@ def training_sequences(
         if protocol.output != "choice":
             answer_ids.append(tokenizer.eod_id if prompt_spec.style == "raw" else tokenizer.im_end_id)
         images = tuple(image.load() for image in rendered.images)
+        checks = option_checks(rendered, sample, protocol, tokenizer) if protocol.output == "choice" else ()
         out.append(TrainingSequence(spec.name, rendered.ids + tuple(answer_ids), len(rendered.ids), images,
-                                    sample.meta.get("subtask")))
+                                    sample.meta.get("subtask"), checks))
     return out

@@ -34,6 +34,8 @@ class TrainSettings:
     dense_places: bool = True  # shape cells also name their place on the 3x3 grid (dense.DenseWords)
     dense_glyph_words: bool = True  # glyph cells also name their word
     option_lookups: int = OPTION_LOOKUPS  # per choice image: "Which option says X?" rows (auxiliary.py)
+    # weight of the option checks: at each choice option's last token, is it the right one (sequences.py)
+    option_check_weight: float = 0.0
     # choice images also ask each shape's quadrant and the scene's description (auxiliary.choice_facts)
     seed_locations_and_scenes: bool = False
     # count questions thinned so that their answers are spread about evenly (auxiliary.COUNTS_KEPT)

@@ -27,6 +27,9 @@ of each shape and which description fits the scene (``auxiliary.choice_facts``);
 answered these two dimensions at chance. ``--balanced-counts`` thins the auxiliary count questions,
 most of which would answer 1, so that their answers are spread about evenly (``auxiliary.COUNTS_KEPT``).
 Both are off by default; the bundled model's second and third runs (each ``--init-from`` the previous export) used them.
+``--option-check-weight W`` also asks, at the last token of each option of a choice question, whether
+that option is the right one (``sequences.option_checks``), with weight ``W`` against the answers'
+mean loss (off by default).
 Training is in fp32 by default. ``--bf16`` trains under bf16 autocast, which is fast only on a CPU with
 native bf16 instructions; on one without, the run logs a warning (``bench/tiny_train_precision.py``).
 ``--export`` copies the final model to a folder (the bundled one is ``evalkit/_models/qwen-vl-tiny``).
@@ -47,7 +50,7 @@ import time
 from collections import defaultdict
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -133,9 +136,14 @@ def sequence_losses(network: QwenVLNetwork, batch: Batch, bf16: bool) -> torch.T
     return torch.zeros(batch.ids.size(0)).index_add_(0, rows, token_loss) / scored.sum(1).clamp(min=1)
 
 
-def packed_losses(network: QwenVLNetwork, batch: PackedBatch, bf16: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """Each packed sequence's mean answer-token loss (the same values ``sequence_losses`` gives), and
-    the summed loss of the image tokens' dense targets (zero when the batch has none)."""
+class PackedLosses(NamedTuple):
+    answers: torch.Tensor  # (sequences,) each packed sequence's mean answer-token loss
+    dense: torch.Tensor  # the summed loss of the image tokens' dense targets (zero when there are none)
+    checks: torch.Tensor  # the summed loss of the option checks (zero when there are none)
+
+
+def packed_losses(network: QwenVLNetwork, batch: PackedBatch, bf16: bool) -> PackedLosses:
+    """The losses of a packed batch; ``answers`` are the values ``sequence_losses`` gives one by one."""
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
         hidden = packed_hidden(network, batch)
     logits = network.logits(hidden[batch.loss_rows, batch.loss_cols].float())
@@ -143,11 +151,17 @@ def packed_losses(network: QwenVLNetwork, batch: PackedBatch, bf16: bool) -> tup
     n = len(batch.tasks)
     sums = torch.zeros(n).index_add_(0, batch.loss_sequence, token_loss)
     counts = torch.zeros(n).index_add_(0, batch.loss_sequence, torch.ones_like(token_loss))
-    dense = torch.zeros(())
-    if batch.dense_ids.numel():
-        cell_logits = network.logits(hidden[batch.dense_rows, batch.dense_cols].float())
-        dense = F.cross_entropy(cell_logits, batch.dense_ids, reduction="sum")
-    return sums / counts.clamp(min=1), dense
+    return PackedLosses(sums / counts.clamp(min=1), _summed_loss(network, hidden, batch.dense_rows, batch.dense_cols,
+                                                                 batch.dense_ids),
+                        _summed_loss(network, hidden, batch.check_rows, batch.check_cols, batch.check_ids))
+
+
+def _summed_loss(network: QwenVLNetwork, hidden: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor,
+                 ids: torch.Tensor) -> torch.Tensor:
+    """The LM head's summed loss for token ``ids`` at the hidden states at ``rows``, ``cols``."""
+    if not ids.numel():
+        return torch.zeros(())
+    return F.cross_entropy(network.logits(hidden[rows, cols].float()), ids, reduction="sum")
 
 
 def train(settings: TrainSettings, export: Path | None = None, resume: bool = False,
@@ -215,12 +229,18 @@ def train(settings: TrainSettings, export: Path | None = None, resume: bool = Fa
             batches = stream.packed(step, settings.micro_batch)
             n_sequences = sum(len(b.tasks) for b in batches)
             n_cells = max(1, sum(b.dense_ids.numel() for b in batches))
+            n_checks = max(1, sum(b.check_ids.numel() for b in batches))
             for batch in batches:
-                losses, dense = packed_losses(network, batch, settings.bf16)
-                (losses.sum() / n_sequences + settings.dense_weight * dense / n_cells).backward()
+                losses, dense, checks = packed_losses(network, batch, settings.bf16)
+                objective = losses.sum() / n_sequences + settings.dense_weight * dense / n_cells
+                if settings.option_check_weight > 0:
+                    objective = objective + settings.option_check_weight * checks / n_checks
+                objective.backward()
                 total += float(losses.detach().sum()) / n_sequences
                 if batch.dense_ids.numel():
                     running["dense"].append(float(dense.detach()) / batch.dense_ids.numel())
+                if batch.check_ids.numel():
+                    running["option_checks"].append(float(checks.detach()) / batch.check_ids.numel())
                 for task, subtask, value in zip(batch.tasks, batch.subtasks, losses.detach().tolist()):
                     running[task].append(value)
                     if subtask is not None:
@@ -304,6 +324,9 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
                         help="learn the vocabulary from answers spaced as training appends them")
     parser.add_argument("--option-lookups", type=int, default=defaults.option_lookups,
                         help="option lookups per choice image (0: none)")
+    parser.add_argument("--option-check-weight", type=float, default=defaults.option_check_weight,
+                        help="weight of the option checks: at each choice option's last token, whether it is "
+                             "the right one (sequences.option_checks; 0: none)")
     parser.add_argument("--seed-locations-and-scenes", action=switch, default=defaults.seed_locations_and_scenes,
                         help="SEED images also ask each shape's quadrant and the scene's description")
     parser.add_argument("--balanced-counts", action=switch, default=defaults.balanced_counts,
@@ -329,6 +352,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
         parser.error("--schedule-start must be a step in [0, --steps)")
     if args.option_lookups < 0:
         parser.error("--option-lookups must be 0 or more")
+    if args.option_check_weight < 0 or args.dense_weight < 0:
+        parser.error("--option-check-weight and --dense-weight must be 0 or more")
     curriculum_tasks = tuple(t.strip() for t in args.curriculum_tasks.split(",") if t.strip())
     unknown = [t for t in curriculum_tasks if t not in defaults.mix]
     if unknown:
@@ -343,7 +368,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
                              save_minutes=args.save_minutes, dense_weight=args.dense_weight,
                              dense_places=args.dense_places, dense_glyph_words=args.dense_glyph_words,
                              vocab_as_appended=args.vocab_as_appended,
-                             option_lookups=args.option_lookups, curriculum_tasks=curriculum_tasks,
+                             option_lookups=args.option_lookups, option_check_weight=args.option_check_weight,
+                             curriculum_tasks=curriculum_tasks,
                              seed_locations_and_scenes=args.seed_locations_and_scenes,
                              balanced_counts=args.balanced_counts,
                              curriculum_until=args.curriculum_until, schedule_start=args.schedule_start,
