@@ -100,3 +100,44 @@ def test_the_initialised_readout_redraws_the_weights_training_started_from(untra
     forgotten, initial = position_probe(str(changed), **kwargs), position_probe(str(untrained), **kwargs)
     assert forgotten["column"] < 0.2 < initial["column"]
     assert position_probe(str(changed), initialised=True, **kwargs) == initial
+
+
+def test_the_option_check_probe_reads_yes_and_no_at_each_option(untrained: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from evalkit.models.qwen_vl import load
+    from evalkit.tiny import probe as probe_module
+    from evalkit.tiny.sequences import check_tokens
+
+    rows = probe_module.option_check_probe(str(untrained), batches=1, batch_size=6)
+    assert rows and all(r.questions >= 1 and 0 <= r.judged_right <= 1 and 0 <= r.best_is_answer <= 1 for r in rows)
+    assert {r.dimension for r in rows} <= {"Scene Understanding", "Instance Identity", "Instance Attributes",
+                                           "Instance Location", "Instances Counting", "Spatial Relation",
+                                           "Text Understanding"}
+
+    def saying(word: int):  # a model whose LM head says `word` above every other token, wherever it is read
+        def patched(model_dir: str, device: str):
+            model = load(model_dir, device=device)
+            plain = model.network.logits
+
+            def logits(hidden: torch.Tensor) -> torch.Tensor:
+                out = plain(hidden)
+                out[..., word] = out.max() + 1
+                return out
+            model.network.logits = logits
+            return model
+        return patched
+
+    yes, no = check_tokens(QwenTokenizer.from_file(untrained / "qwen.tiktoken"))
+    monkeypatch.setattr(probe_module, "load", saying(no))
+    always_no = probe_module.option_check_probe(str(untrained), batches=1, batch_size=6)
+    monkeypatch.setattr(probe_module, "load", saying(yes))
+    always_yes = probe_module.option_check_probe(str(untrained), batches=1, batch_size=6)
+    # four options, one right: "no" everywhere judges three in four right, "yes" everywhere one in four
+    assert [r.judged_right for r in always_no] == [0.75] * len(always_no)
+    assert [r.judged_right for r in always_yes] == [0.25] * len(always_yes)
+    assert [r.questions for r in always_no] == [r.questions for r in rows]
+
+    monkeypatch.undo()
+    assert main(["--model", str(untrained), "--option-checks", "--batches", "1", "--batch-size", "4"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split("  ")[0] == "synth_seed dimension" and len(lines) >= 2

@@ -18,6 +18,13 @@ training images and scored on the rest, for each token's grid row, grid column a
 same readout is given for the features of the same network with the weights training started from
 (``initialization.initialize`` with the recorded seed), so that a place the checkpoint does not hold
 shows as either never learned or lost in training.
+
+``--option-checks`` asks, of unseen SEED questions, what the LM head says at the last token of each
+option (``sequences.option_checks``): per dimension, the share of options it judges right (`` yes``
+above `` no`` exactly for the right one) and the share of questions whose most-`` yes`` option is the
+right one. A dimension whose judgements sit at the share of wrong options (three in four) has not
+learned to judge them, whatever it answers; one judged right but answered wrong fails at finding the
+letter of the option it judged.
 """
 
 from __future__ import annotations
@@ -36,9 +43,10 @@ import torch.nn.functional as F
 from evalkit.errors import ConfigError, ModelLoadError
 from evalkit.models.qwen_vl import load
 from evalkit.tiny.auxiliary import OPTION_LOOKUPS, AuxiliaryQuestions
-from evalkit.tiny.batches import BatchStream, Curriculum
+from evalkit.tiny.batches import BatchStream, Curriculum, collate
 from evalkit.tiny.dense import GRID
 from evalkit.tiny.initialization import initialize
+from evalkit.tiny.sequences import check_tokens
 from evalkit.tiny.settings import DEFAULT_MIX
 from evalkit.tiny.train import packed_losses
 
@@ -97,6 +105,44 @@ def probe(model_dir: str, tasks: tuple[str, ...] | None = None, batches: int = 8
                     losses[task if subtask is None else f"{task}/{subtask}"].append((value, count))
     return [SubtaskLoss(key, len(v), sum(m for m, _ in v) / len(v), sum(n for _, n in v) / len(v),
                         sum(m * n for m, n in v) / len(v)) for key, v in sorted(losses.items())]
+
+
+@dataclass(frozen=True)
+class OptionChecks:
+    dimension: str  # the SEED dimension (subtask)
+    questions: int
+    judged_right: float  # share of options whose check says " yes" above " no" exactly when it is the answer
+    best_is_answer: float  # share of questions whose option most judged " yes" is the answer
+
+
+def option_check_probe(model_dir: str, batches: int = 8, batch_size: int = 24,
+                       seed: int | None = None) -> list[OptionChecks]:
+    """What the checkpoint at ``model_dir`` says at the last token of each option of unseen
+    ``synth_seed`` questions (the benchmark's own, no auxiliary ones), per dimension."""
+    settings = _training_settings(model_dir)
+    model = load(model_dir, device="cpu")
+    network = model.network.eval()
+    tokenizer = model.tokenizer
+    yes, no = check_tokens(tokenizer)
+    stream = BatchStream({"synth_seed": 1.0}, tokenizer, settings.get("seed", 0) if seed is None else seed,
+                         batch_size, FIRST_STEP, Curriculum(()), network.config.visual.image_size)
+    judged: dict[str, list[bool]] = defaultdict(list)
+    best: dict[str, list[bool]] = defaultdict(list)
+    with torch.no_grad():
+        for step in range(FIRST_STEP, FIRST_STEP + batches):
+            sequences = stream.sequences(step)
+            batch = collate(sequences, tokenizer.eod_id, network.config.visual.image_size)
+            cache = network.new_cache(batch.valid, batch.ids.size(1), "per-sample")
+            hidden = network(batch.ids, cache, valid=batch.valid, image_features=network.encode_images(batch.pixels))
+            for row, sequence in enumerate(sequences):
+                pad = batch.ids.size(1) - len(sequence.ids)
+                logits = network.logits(hidden[row, [pad + at for at, _ in sequence.checks]].float())
+                margin = (logits[:, yes] - logits[:, no]).tolist()
+                right = [token == yes for _, token in sequence.checks]
+                judged[str(sequence.subtask)] += [(m > 0) == r for m, r in zip(margin, right)]
+                best[str(sequence.subtask)].append(right[margin.index(max(margin))])
+    return [OptionChecks(d, len(best[d]), sum(judged[d]) / len(judged[d]), sum(best[d]) / len(best[d]))
+            for d in sorted(best)]
 
 
 def linear_readout(features: torch.Tensor, labels: torch.Tensor, fit_images: int, steps: int = 300) -> float:
@@ -173,12 +219,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="instead, how well a linear classifier reads each image token's place from the "
                              "features of the images of --tasks, for the checkpoint and for its weights at "
                              "initialisation")
+    parser.add_argument("--option-checks", action="store_true",
+                        help="instead, per synth_seed dimension, how the LM head judges each option at its last "
+                             "token (--tasks is not used)")
     args = parser.parse_args(argv)
     if args.batches < 1 or args.batch_size < 1:
         parser.error("--batches and --batch-size must be at least 1")
     tasks = tuple(t.strip() for t in args.tasks.split(",") if t.strip()) or None
     try:
-        lines = _position_table(args, tasks) if args.positions else _loss_table(args, tasks)
+        if args.option_checks:
+            lines = _option_check_table(args)
+        else:
+            lines = _position_table(args, tasks) if args.positions else _loss_table(args, tasks)
     except (ConfigError, ModelLoadError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -191,6 +243,13 @@ def _position_table(args: argparse.Namespace, tasks: tuple[str, ...] | None) -> 
     chance = {"row": 1 / GRID, "column": 1 / GRID, "half": 0.5}
     return ["image token's place  checkpoint  at initialisation  chance"] + \
         [f"{name:<19}  {trained[name]:>10.3f}  {initial[name]:>17.3f}  {chance[name]:>6.3f}" for name in trained]
+
+
+def _option_check_table(args: argparse.Namespace) -> list[str]:
+    rows = option_check_probe(args.model, args.batches, args.batch_size, args.seed)
+    width = max(len("synth_seed dimension"), *(len(r.dimension) for r in rows))
+    return [f"{'synth_seed dimension':<{width}}  questions  options judged right  best option is the answer"] + \
+        [f"{r.dimension:<{width}}  {r.questions:>9}  {r.judged_right:>20.3f}  {r.best_is_answer:>25.3f}" for r in rows]
 
 
 def _loss_table(args: argparse.Namespace, tasks: tuple[str, ...] | None) -> list[str]:
