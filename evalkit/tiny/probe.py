@@ -9,8 +9,8 @@ near chance cannot tell apart from a model that knows the answer but not the ben
 The table gives the loss per answer token (the end token included) and per whole answer. How many
 tokens an answer has depends on the vocabulary, so chance is easiest read per answer: a coin toss on a
 yes/no question gives about 0.69, a random letter for a four-option choice about 1.39. With the bundled
-vocabulary an MME answer is three tokens (``Y``, ``es``, the end token), so its coin toss gives 0.23 per
-token; a SEED answer is the letter alone.
+vocabulary an MME answer is two tokens (``Yes`` or ``No``, then the end token), so its coin toss gives
+0.35 per token; a SEED answer is the letter alone.
 
 ``--positions`` asks instead how well a token's place in the image can be read from the image
 features the language model receives: a linear classifier is fitted on most of a set of unseen
