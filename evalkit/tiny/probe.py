@@ -48,7 +48,7 @@ from evalkit.tiny.dense import GRID
 from evalkit.tiny.initialization import initialize
 from evalkit.tiny.sequences import check_tokens
 from evalkit.tiny.settings import DEFAULT_MIX
-from evalkit.tiny.train import packed_losses
+from evalkit.tiny.train import packed_losses, sequence_hidden
 
 FIRST_STEP = 10**7  # far past the end of any training run, so the probe's batches are unseen
 
@@ -132,8 +132,7 @@ def option_check_probe(model_dir: str, batches: int = 8, batch_size: int = 24,
         for step in range(FIRST_STEP, FIRST_STEP + batches):
             sequences = stream.sequences(step)
             batch = collate(sequences, tokenizer.eod_id, network.config.visual.image_size)
-            cache = network.new_cache(batch.valid, batch.ids.size(1), "per-sample")
-            hidden = network(batch.ids, cache, valid=batch.valid, image_features=network.encode_images(batch.pixels))
+            hidden = sequence_hidden(network, batch)
             for row, sequence in enumerate(sequences):
                 pad = batch.ids.size(1) - len(sequence.ids)
                 logits = network.logits(hidden[row, [pad + at for at, _ in sequence.checks]].float())

@@ -123,12 +123,17 @@ def learning_rate(settings: TrainSettings, step: int) -> float:
     return settings.lr * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def sequence_losses(network: QwenVLNetwork, batch: Batch, bf16: bool) -> torch.Tensor:
-    """Each sequence's mean answer-token loss, the sequences computed one per row."""
+def sequence_hidden(network: QwenVLNetwork, batch: Batch, bf16: bool = False) -> torch.Tensor:
+    """The last hidden states of a batch of sequences computed one per row: (batch, length, width)."""
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
         cache = network.new_cache(batch.valid, batch.ids.size(1), "per-sample")
         features = network.encode_images(batch.pixels)
-        hidden = network(batch.ids, cache, valid=batch.valid, image_features=features)
+        return network(batch.ids, cache, valid=batch.valid, image_features=features)
+
+
+def sequence_losses(network: QwenVLNetwork, batch: Batch, bf16: bool) -> torch.Tensor:
+    """Each sequence's mean answer-token loss, the sequences computed one per row."""
+    hidden = sequence_hidden(network, batch, bf16)
     scored = batch.targets != -100
     logits = network.logits(hidden[:, :-1][scored].float())
     token_loss = F.cross_entropy(logits, batch.targets[scored], reduction="none")
