@@ -18,6 +18,7 @@ from evalkit.synth.scene import SHAPES, Scene, Shape, quadrants
 from evalkit.synth.seed import describe
 from evalkit.tasks.registry import get_task
 from evalkit.tiny.architecture import TinyArchitecture
+from evalkit.synth.scene import relation
 from evalkit.tiny.auxiliary import OPTION_LOOKUPS, AuxiliaryQuestions, choice_facts, facts, with_auxiliary
 from evalkit.tiny.batches import BatchStream, Curriculum, collate
 from evalkit.tiny.initialization import initialize
@@ -165,6 +166,36 @@ def test_choice_images_ask_locations_and_scenes_only_when_asked() -> None:
                 assert row["question_type_id"] == 4 and quadrants(64, 64)[answer][0] <= shape.box[0]
             if row["question"] == "Which description fits the image best?":
                 assert row["question_type_id"] == 1 and answer == describe(example.scene)
+
+
+def test_vqa_places_ask_quadrants_and_relations_in_seeds_words_only_when_asked() -> None:
+    examples = generate_examples("synth_vqa", "train", 40, seed=5)
+    default = [r for e in examples for r in with_auxiliary("synth_vqa", e, random.Random(0)).rows]
+    assert not [r for r in default if r["question"].startswith("Where is")]
+    places = AuxiliaryQuestions(vqa_places=True)
+    quadrant_rows = relation_rows = 0
+    for example in examples:
+        rows = with_auxiliary("synth_vqa", example, random.Random(0), places).rows
+        assert len({r["question_id"] for r in rows}) == len(rows)
+        shapes = {(s.color, s.shape): s for s in example.scene.shapes}
+        named = quadrants(example.scene.width, example.scene.height)
+        for row in rows[len(example.rows):]:
+            answer = row["multiple_choice_answer"]
+            assert [a["answer"] for a in row["answers"]] == [answer] * 10
+            found = re.fullmatch(r"Where is the (\w+) (\w+) in the image\?", row["question"])
+            if found:
+                quadrant_rows += 1
+                box = shapes[(found[1], found[2])].box
+                region = named[answer]
+                assert region[0] <= box[0] and region[1] <= box[1] and box[2] <= region[2] and box[3] <= region[3]
+                assert row["question_type"] == "where is the"
+            found = re.fullmatch(r"Where is the (\w+) (\w+) relative to the (\w+) (\w+)\?", row["question"])
+            if found:
+                relation_rows += 1
+                a, b = shapes[(found[1], found[2])], shapes[(found[3], found[4])]
+                phrase = {"left": "to the left", "right": "to the right", "above": "above", "below": "below"}
+                assert answer == phrase[relation(a, b, min_offset=14)]
+    assert quadrant_rows >= 20 and relation_rows >= 20
 
 
 def test_balanced_counts_spread_the_count_answers_and_keep_them_true() -> None:

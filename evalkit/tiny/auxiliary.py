@@ -96,16 +96,22 @@ def _within(box: Box, region: Box) -> bool:
     return region[0] <= box[0] and region[1] <= box[1] and box[2] <= region[2] and box[3] <= region[3]
 
 
-def choice_facts(scene: Scene, rng: random.Random) -> list[Fact]:
-    """What SEED's Instance Location and Scene Understanding ask, of any scene: the quadrant of each
-    shape of a kind of its own that lies inside one (as ``quadrants`` draws them), and the description
-    of the whole scene against descriptions of other scenes (as ``synth.seed`` draws its options)."""
+def location_facts(scene: Scene) -> list[Fact]:
+    """The quadrant of each shape of a kind of its own that lies inside one (as ``quadrants`` draws them)."""
     named = quadrants(scene.width, scene.height)
     out: list[Fact] = []
     for s in scene.shapes:
         inside = [name for name, region in named.items() if _within(s.box, region)]
         if inside and sum((o.shape, o.color) == (s.shape, s.color) for o in scene.shapes) == 1:
             out.append(Fact("location", (s.color, s.shape), inside[0], tuple(n for n in named if n != inside[0])))
+    return out
+
+
+def choice_facts(scene: Scene, rng: random.Random) -> list[Fact]:
+    """What SEED's Instance Location and Scene Understanding ask, of any scene: ``location_facts``, and
+    the description of the whole scene against descriptions of other scenes (as ``synth.seed`` draws
+    its options)."""
+    out = location_facts(scene)
     if scene.shapes:
         out.append(Fact("scene", (), describe(scene), tuple(other_descriptions(rng, scene))))
     return out
@@ -160,11 +166,27 @@ def mme_rows(example: Example, rng: random.Random, balanced_counts: bool = False
 VQA_TYPES = {
     "color": ("what color is the", "other"), "shape": ("what shape is the", "other"), "count": ("how many", "number"),
     "exists": ("is there a", "yes/no"), "background": ("what color is the", "other"), "word": ("what", "other"),
+    "relation": ("where is the", "other"), "location": ("where is the", "other"),
 }  # fmt: skip
 """VQAv2's ``question_type`` and ``answer_type`` of the question about each kind of fact."""
 
 
-def _vqa_question(fact: Fact) -> str | None:
+def _vqa_question(fact: Fact, places: bool = False) -> tuple[str, str] | None:
+    """The question about ``fact`` and its answer; relations and locations only with ``places``."""
+    if fact.kind == "relation" and places:
+        return f"Where is {fact.subject[0]} relative to {fact.subject[1]}?", _relation_phrase(fact.answer)
+    if fact.kind == "location" and places:
+        return f"Where is the {fact.subject[0]} {fact.subject[1]} in the image?", fact.answer
+    question = _vqa_fact_question(fact)
+    return None if question is None else (question, fact.answer)
+
+
+def _relation_phrase(relation: str) -> str:
+    """How a choice option or a short answer says a relation: ``to the left``, ``above``."""
+    return RELATION_PHRASES[relation].removesuffix(" of")
+
+
+def _vqa_fact_question(fact: Fact) -> str | None:
     if fact.kind == "color":
         return f"What color is the {fact.subject[0]}?"
     if fact.kind == "shape":
@@ -180,15 +202,23 @@ def _vqa_question(fact: Fact) -> str | None:
     return None
 
 
-def vqa_rows(example: Example, rng: random.Random, balanced_counts: bool = False) -> list[dict[str, Any]]:
+def vqa_rows(example: Example, rng: random.Random, balanced_counts: bool = False,
+             places: bool = False) -> list[dict[str, Any]]:
+    """The scene's facts as short-answer questions; with ``places`` also where each shape is (its
+    quadrant, as ``location_facts`` finds it) and where each clear pair is relative to each other,
+    answered in the words SEED's options use."""
     template = example.rows[0]
     rows: list[dict[str, Any]] = []
-    for fact in facts(example.scene, rng, balanced_counts):
-        question = _vqa_question(fact)
-        if question is not None:
-            answers = [{"answer": fact.answer, "answer_confidence": "yes", "answer_id": k + 1} for k in range(10)]
+    scene_facts = facts(example.scene, rng, balanced_counts)
+    if places:
+        scene_facts += location_facts(example.scene)
+    for fact in scene_facts:
+        asked = _vqa_question(fact, places)
+        if asked is not None:
+            question, answer = asked
+            answers = [{"answer": answer, "answer_confidence": "yes", "answer_id": k + 1} for k in range(10)]
             question_type, answer_type = VQA_TYPES[fact.kind]
-            rows.append({**template, "question": question, "answers": answers, "multiple_choice_answer": fact.answer,
+            rows.append({**template, "question": question, "answers": answers, "multiple_choice_answer": answer,
                          "question_id": template["question_id"] * 1000 + 100 + len(rows),
                          "question_type": question_type, "answer_type": answer_type})
     return rows
@@ -201,7 +231,7 @@ Understanding."""
 
 
 def _seed_question(fact: Fact) -> tuple[str, str, list[str]] | None:
-    phrase = {r: RELATION_PHRASES[r].removesuffix(" of") for r in RELATION_PHRASES}
+    phrase = {r: _relation_phrase(r) for r in RELATION_PHRASES}
     if fact.kind == "color":
         return f"What color is the {fact.subject[0]}?", fact.answer, list(fact.wrong)
     if fact.kind == "shape":
@@ -230,6 +260,7 @@ class AuxiliaryQuestions:
     option_lookups: int = OPTION_LOOKUPS  # per choice image, option lookups (``_lookup_question``)
     locations_and_scenes: bool = False  # choice images also ask the facts of ``choice_facts``
     balanced_counts: bool = False  # count facts thinned by ``COUNTS_KEPT``
+    vqa_places: bool = False  # short-answer images also ask quadrants and relations (``vqa_rows``)
 
 
 def seed_rows(example: Example, rng: random.Random, option_lookups: int = OPTION_LOOKUPS,
@@ -278,7 +309,7 @@ def refcoco_rows(example: Example, rng: random.Random) -> list[dict[str, Any]]:
 def _builders(asked: AuxiliaryQuestions) -> dict[str, Callable[[Example, random.Random], list[dict[str, Any]]]]:
     """Each task's builder of extra rows, asking what ``asked`` says."""
     return {"synth_mme": functools.partial(mme_rows, balanced_counts=asked.balanced_counts),
-            "synth_vqa": functools.partial(vqa_rows, balanced_counts=asked.balanced_counts),
+            "synth_vqa": functools.partial(vqa_rows, balanced_counts=asked.balanced_counts, places=asked.vqa_places),
             "synth_refcoco": refcoco_rows,
             "synth_seed": functools.partial(seed_rows, option_lookups=asked.option_lookups,
                                             locations_and_scenes=asked.locations_and_scenes,
@@ -291,7 +322,7 @@ def with_auxiliary(task: str, example: Example, rng: random.Random,
     a choice task's include ``asked.option_lookups`` option lookups, and with
     ``asked.locations_and_scenes`` the location and scene questions of ``choice_facts``; with
     ``asked.balanced_counts`` the count questions are thinned so that their answers are spread about
-    evenly (``COUNTS_KEPT``)."""
+    evenly (``COUNTS_KEPT``); with ``asked.vqa_places`` short-answer images also ask where shapes are."""
     extra = _builders(asked).get(task)
     if extra is None:
         return example

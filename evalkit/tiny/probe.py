@@ -81,7 +81,8 @@ def _auxiliary_questions(settings: dict[str, Any]) -> AuxiliaryQuestions | None:
     if not settings.get("auxiliary", True):
         return None
     return AuxiliaryQuestions(settings.get("option_lookups", OPTION_LOOKUPS),
-                              settings.get("seed_locations_and_scenes", False), settings.get("balanced_counts", False))
+                              settings.get("seed_locations_and_scenes", False), settings.get("balanced_counts", False),
+                              settings.get("vqa_places", False))
 
 
 def probe(model_dir: str, tasks: tuple[str, ...] | None = None, batches: int = 8, batch_size: int = 24,

@@ -40,6 +40,8 @@ class TrainSettings:
     seed_locations_and_scenes: bool = False
     # count questions thinned so that their answers are spread about evenly (auxiliary.COUNTS_KEPT)
     balanced_counts: bool = False
+    # short-answer images also ask each shape's quadrant and each clear pair's relation (auxiliary.vqa_rows)
+    vqa_places: bool = False
     # early steps draw single-shape scenes for these tasks, less and less often until this fraction of
     # the run (batches.Curriculum)
     curriculum_tasks: tuple[str, ...] = Curriculum().tasks
@@ -67,12 +69,13 @@ class TrainSettings:
         """What training asks of each image besides the benchmark's rows (None: nothing)."""
         if not self.auxiliary:
             return None
-        return AuxiliaryQuestions(self.option_lookups, self.seed_locations_and_scenes, self.balanced_counts)
+        return AuxiliaryQuestions(self.option_lookups, self.seed_locations_and_scenes, self.balanced_counts,
+                                  self.vqa_places)
 
 
 # what a state saved before these settings existed was trained with
 SETTINGS_BEFORE_THEY_EXISTED = {"dense_places": False, "dense_glyph_words": False, "vocab_as_appended": False,
-                                "seed_locations_and_scenes": False, "balanced_counts": False,
+                                "seed_locations_and_scenes": False, "balanced_counts": False, "vqa_places": False,
                                 "schedule_start": 0}
 
 

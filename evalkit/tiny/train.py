@@ -336,6 +336,9 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
                         help="SEED images also ask each shape's quadrant and the scene's description")
     parser.add_argument("--balanced-counts", action=switch, default=defaults.balanced_counts,
                         help="thin the auxiliary count questions so that their answers are spread about evenly")
+    parser.add_argument("--vqa-places", action=switch, default=defaults.vqa_places,
+                        help="VQA images also ask where each shape is and where each pair is relative to "
+                             "each other, answered in SEED's option words")
     parser.add_argument("--curriculum-tasks", default=",".join(defaults.curriculum_tasks),
                         help="comma-separated tasks whose early scenes hold a single shape ('' for none)")
     parser.add_argument("--curriculum-until", type=float, default=defaults.curriculum_until,
@@ -376,7 +379,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
                              option_lookups=args.option_lookups, option_check_weight=args.option_check_weight,
                              curriculum_tasks=curriculum_tasks,
                              seed_locations_and_scenes=args.seed_locations_and_scenes,
-                             balanced_counts=args.balanced_counts,
+                             balanced_counts=args.balanced_counts, vqa_places=args.vqa_places,
                              curriculum_until=args.curriculum_until, schedule_start=args.schedule_start,
                              architecture=replace(defaults.architecture, layers=args.layers))
     if args.resume and args.init_from is not None:
