@@ -14,11 +14,10 @@ from evalkit.models.qwen_vl.network import QwenVLNetwork
 from evalkit.models.qwen_vl.tokenizer import IMAGE_SPAN, QwenTokenizer
 from evalkit.synth import Example, generate_examples
 from evalkit.synth.phrases import NUMBER_WORDS
-from evalkit.synth.scene import SHAPES, Scene, Shape, quadrants
+from evalkit.synth.scene import SHAPES, Scene, Shape, quadrants, relation
 from evalkit.synth.seed import describe
 from evalkit.tasks.registry import get_task
 from evalkit.tiny.architecture import TinyArchitecture
-from evalkit.synth.scene import relation
 from evalkit.tiny.auxiliary import OPTION_LOOKUPS, AuxiliaryQuestions, choice_facts, facts, with_auxiliary
 from evalkit.tiny.batches import BatchStream, Curriculum, collate
 from evalkit.tiny.initialization import initialize

@@ -26,10 +26,14 @@ training appends them, are on by default (``dense.py``, ``build_vocabulary``); `
 of each shape and which description fits the scene (``auxiliary.choice_facts``); without it a model
 answered these two dimensions at chance. ``--balanced-counts`` thins the auxiliary count questions,
 most of which would answer 1, so that their answers are spread about evenly (``auxiliary.COUNTS_KEPT``).
-Both are off by default; the bundled model's second to sixth runs (each ``--init-from`` the previous export) used them.
+Both are off by default; the bundled model's second and later runs (each ``--init-from`` the previous export)
+used them.
 ``--option-check-weight W`` also asks, at the last token of each option of a choice question, whether
 that option is the right one (``sequences.option_checks``), with weight ``W`` against the answers'
-mean loss (off by default; the bundled model's fourth to sixth runs used 1).
+mean loss (off by default; the bundled model's fourth and later runs used 1). ``--vqa-places`` has every
+VQA image also ask, as short answers in SEED's option words, the quadrant of each shape and where each
+clear pair is relative to each other (``auxiliary.vqa_rows``); off by default, used by the bundled
+model's seventh and eighth runs.
 Training is in fp32 by default. ``--bf16`` trains under bf16 autocast, which is fast only on a CPU with
 native bf16 instructions; on one without, the run logs a warning (``bench/tiny_train_precision.py``).
 ``--export`` copies the final model to a folder (the bundled one is ``evalkit/_models/qwen-vl-tiny``).
