@@ -25,9 +25,8 @@ training appends them, are on by default (``dense.py``, ``build_vocabulary``); `
 ``--seed-locations-and-scenes`` has every SEED image also ask, in SEED's choice format, the quadrant
 of each shape and which description fits the scene (``auxiliary.choice_facts``); without it a model
 answered these two dimensions at chance. ``--balanced-counts`` thins the auxiliary count questions,
-most of which would answer 1, so that their answers are spread about evenly (``auxiliary.COUNTS_KEPT``).
-Both are off by default; the bundled model's second and later runs (each ``--init-from`` the previous export)
-used them.
+most of which would answer 1, so that their answers are spread about evenly (``auxiliary.COUNTS_KEPT``);
+both are off by default and were used by the bundled model's second and later runs.
 ``--option-check-weight W`` also asks, at the last token of each option of a choice question, whether
 that option is the right one (``sequences.option_checks``), with weight ``W`` against the answers'
 mean loss (off by default; the bundled model's fourth and later runs used 1). ``--vqa-places`` has every
