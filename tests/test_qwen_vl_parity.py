@@ -19,7 +19,15 @@ from evalkit.models.qwen_vl.generation import GreedySettings, greedy_generate
 from evalkit.models.qwen_vl.image_processing import preprocess_image, preprocess_images
 from evalkit.prompts.types import ImagePart, Prompt, TextPart, Turn
 from tests.qwen_vl.golden_data import TOLERANCE, golden, golden_image, golden_tensors, max_abs_diff
-from tests.qwen_vl.tiny_checkpoint import GOLDEN_DIR, recipe_state_dict, tiny_config, tiny_model
+from tests.qwen_vl.tiny_checkpoint import GOLDEN_DIR, recipe_state_dict, sincos_table, tiny_config, tiny_model
+
+SINCOS_KEY = "transformer.visual.attn_pool.pos_embed"
+SINCOS_ATOL = 1e-6
+"""How far the resampler's sin-cos table may be from the golden one. The recipe computes it with NumPy's
+float32 sin and cos, whose last bits depend on the CPU: NumPy's AVX-512 kernels (which made the golden
+table) are within 4.7e-7 of the exact values of the same float32 angles, its AVX2 kernels within
+5.2e-8, and 1,312 of the table's 32,768 values differ between the two. Everywhere else the recipe
+must match bit for bit."""
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +46,11 @@ def test_recipe_rebuilds_the_official_state_dict_bit_for_bit() -> None:
     for key, entry in manifest.items():
         tensor = state[key]
         assert list(tensor.shape) == entry["shape"], key
-        assert hashlib.sha256(tensor.numpy().astype("<f4").tobytes()).hexdigest() == entry["sha256"], key
+        same = hashlib.sha256(tensor.numpy().astype("<f4").tobytes()).hexdigest() == entry["sha256"]
+        if key == SINCOS_KEY and not same:
+            assert max_abs_diff(tensor, golden_tensors()["b.attn_pool_pos_embed"]) <= SINCOS_ATOL
+        else:
+            assert same, key
 
 
 def test_preprocessing_matches_the_official_pixels() -> None:
@@ -61,7 +73,9 @@ def test_vision_tower_intermediates_and_output(model) -> None:  # type: ignore[n
         )
     assert features.shape == (2, 256, 128)
     assert max_abs_diff(features, g["b.visual_encode"]) <= TOLERANCE
-    assert torch.equal(visual.attn_pool.pos_embed, g["b.attn_pool_pos_embed"])
+    # the table is loaded as the checkpoint holds it, not recomputed
+    assert torch.equal(visual.attn_pool.pos_embed, sincos_table(tiny_config()["visual"]["output_dim"]))
+    assert max_abs_diff(visual.attn_pool.pos_embed, g["b.attn_pool_pos_embed"]) <= SINCOS_ATOL
 
 
 def _prefill(model, ids: list[int], image_names: list[str], hidden_states=None):  # type: ignore[no-untyped-def]
