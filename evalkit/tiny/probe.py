@@ -42,12 +42,11 @@ import torch.nn.functional as F
 
 from evalkit.errors import ConfigError, ModelLoadError
 from evalkit.models.qwen_vl import load
-from evalkit.tiny.auxiliary import OPTION_LOOKUPS, AuxiliaryQuestions
 from evalkit.tiny.batches import BatchStream, Curriculum, collate
 from evalkit.tiny.dense import GRID
 from evalkit.tiny.initialization import initialize
 from evalkit.tiny.sequences import check_tokens
-from evalkit.tiny.settings import DEFAULT_MIX
+from evalkit.tiny.settings import DEFAULT_MIX, auxiliary_questions_of
 from evalkit.tiny.train import packed_losses, sequence_hidden
 
 FIRST_STEP = 10**7  # far past the end of any training run, so the probe's batches are unseen
@@ -76,15 +75,6 @@ def _synthetic(tasks: tuple[str, ...]) -> tuple[str, ...]:
     return tasks
 
 
-def _auxiliary_questions(settings: dict[str, Any]) -> AuxiliaryQuestions | None:
-    """The auxiliary questions of the recorded ``settings`` (``TrainSettings.auxiliary_questions``)."""
-    if not settings.get("auxiliary", True):
-        return None
-    return AuxiliaryQuestions(settings.get("option_lookups", OPTION_LOOKUPS),
-                              settings.get("seed_locations_and_scenes", False), settings.get("balanced_counts", False),
-                              settings.get("vqa_places", False))
-
-
 def probe(model_dir: str, tasks: tuple[str, ...] | None = None, batches: int = 8, batch_size: int = 24,
           seed: int | None = None) -> list[SubtaskLoss]:
     """Answer losses of the checkpoint at ``model_dir`` on ``batches`` unseen batches of ``tasks`` (by
@@ -95,7 +85,7 @@ def probe(model_dir: str, tasks: tuple[str, ...] | None = None, batches: int = 8
     network = model.network.eval()
     stream = BatchStream({t: 1.0 for t in chosen}, model.tokenizer, settings.get("seed", 0) if seed is None else seed,
                          batch_size, FIRST_STEP, Curriculum(()), network.config.visual.image_size,
-                         auxiliary=_auxiliary_questions(settings))
+                         auxiliary=auxiliary_questions_of(settings))
     losses: dict[str, list[tuple[float, int]]] = defaultdict(list)
     with torch.no_grad():
         for step in range(FIRST_STEP, FIRST_STEP + batches):

@@ -67,16 +67,24 @@ class TrainSettings:
 
     def auxiliary_questions(self) -> AuxiliaryQuestions | None:
         """What training asks of each image besides the benchmark's rows (None: nothing)."""
-        if not self.auxiliary:
-            return None
-        return AuxiliaryQuestions(self.option_lookups, self.seed_locations_and_scenes, self.balanced_counts,
-                                  self.vqa_places)
+        return auxiliary_questions_of(asdict(self))
 
 
 # what a state saved before these settings existed was trained with
 SETTINGS_BEFORE_THEY_EXISTED = {"dense_places": False, "dense_glyph_words": False, "vocab_as_appended": False,
                                 "seed_locations_and_scenes": False, "balanced_counts": False, "vqa_places": False,
                                 "schedule_start": 0}
+
+
+def auxiliary_questions_of(settings: dict[str, Any]) -> AuxiliaryQuestions | None:
+    """The auxiliary questions of ``settings`` as a run or its checkpoint's record (``recipe``) gives
+    them; a setting the record lacks counts at the value runs had before it existed."""
+    known = {"auxiliary": True, "option_lookups": OPTION_LOOKUPS, **SETTINGS_BEFORE_THEY_EXISTED, **settings}
+    if not known["auxiliary"]:
+        return None
+    return AuxiliaryQuestions(option_lookups=known["option_lookups"],
+                              locations_and_scenes=known["seed_locations_and_scenes"],
+                              balanced_counts=known["balanced_counts"], vqa_places=known["vqa_places"])
 
 
 def check_resumed_settings(saved: dict[str, Any], settings: TrainSettings) -> None:
