@@ -1,6 +1,7 @@
 """Confidence intervals for every aggregate evalkit reports, and paired comparisons of two runs.
 
-- ``mean_ci``: closed form, for means of per-sample scores (cluster-robust when samples pair up).
+- ``mean_ci``: closed form, for means of per-sample scores (cluster-robust when samples pair up;
+  a Wilson interval when the scores are bounded, such as accuracies).
 - ``bootstrap_ci`` / ``bootstrap_cis``: seeded percentile bootstrap for any statistic (or several
   over the same resamples), optionally resampling whole clusters (the image several questions
   share) within strata (MME's subtasks).
@@ -28,34 +29,77 @@ WeightedStatistic = Callable[[np.ndarray], np.ndarray]
 
 
 def mean_ci(
-    values: Sequence[float], clusters: Sequence[Hashable] | None = None
+    values: Sequence[float],
+    clusters: Sequence[Hashable] | None = None,
+    *,
+    bounds: tuple[float, float] | None = None,
 ) -> tuple[float, tuple[float, float] | None]:
-    """Mean of per-sample scores with a closed-form 95% CI (normal approximation).
+    """Mean of per-sample scores with a closed-form 95% CI.
 
     With ``clusters`` (e.g. the image each sample belongs to), the standard error is the
     cluster-robust one, so samples that share an image are not counted as independent.
+
+    Without ``bounds`` the CI is the normal approximation, mean ± 1.96 standard errors. With
+    ``bounds=(low, high)``, the range every score lies in (accuracies: ``(0, 1)``), it is the
+    Wilson score interval at the effective sample size, ``p(1 - p) / se²`` for the mean ``p``
+    rescaled to [0, 1] (the design effect of clusters and of scores between the bounds included;
+    for independent 0/1 scores exactly the textbook Wilson interval). It stays within the bounds
+    and does not collapse to a point when every score is at a bound (then the effective size is the
+    number of clusters). A score outside the bounds raises ``ValueError``.
     The CI is ``None`` for fewer than two samples (or clusters).
     """
     n = len(values)
     if n == 0:
         return math.nan, None
+    if clusters is not None and len(clusters) != n:
+        raise ValueError("clusters must have one entry per value")
+    if bounds is not None:
+        low, high = bounds
+        if not low < high:
+            raise ValueError(f"bounds must be (low, high) with low < high, got {bounds!r}")
+        outside = next((v for v in values if not low <= v <= high), None)
+        if outside is not None:
+            raise ValueError(f"score {outside!r} lies outside the bounds [{low}, {high}] the interval assumes")
     mean = math.fsum(values) / n
     if clusters is None:
         if n < 2:
             return mean, None
-        var = math.fsum((v - mean) ** 2 for v in values) / (n - 1)
+        groups = n
+        # bounded scores: the variance of 0/1 scores is then exactly p(1 - p), as Wilson assumes
+        var = math.fsum((v - mean) ** 2 for v in values) / (n if bounds is not None else n - 1)
         se = math.sqrt(var / n)
     else:
-        if len(clusters) != n:
-            raise ValueError("clusters must have one entry per value")
         sums: dict[Hashable, float] = {}
         for v, c in zip(values, clusters):
             sums[c] = sums.get(c, 0.0) + (v - mean)
-        g = len(sums)
-        if g < 2:
+        groups = len(sums)
+        if groups < 2:
             return mean, None
-        se = math.sqrt(g / (g - 1) * math.fsum(s * s for s in sums.values())) / n
-    return mean, (mean - _Z95 * se, mean + _Z95 * se)
+        se = math.sqrt(groups / (groups - 1) * math.fsum(s * s for s in sums.values())) / n
+    if bounds is None:
+        return mean, (mean - _Z95 * se, mean + _Z95 * se)
+    low, high = bounds
+    width = high - low
+    p = (mean - low) / width
+    se /= width
+    if p <= 0.0 or p >= 1.0:
+        effective = float(groups)
+    elif se == 0.0:
+        effective = float(n)
+    else:
+        effective = p * (1 - p) / (se * se)
+    p_low, p_high = wilson_interval(p, effective)
+    return mean, (low + width * p_low, low + width * p_high)
+
+
+def wilson_interval(p: float, n: float, z: float = _Z95) -> tuple[float, float]:
+    """The Wilson score interval for a proportion ``p`` observed on ``n`` (possibly effective,
+    fractional) trials."""
+    z2 = z * z
+    denominator = 1 + z2 / n
+    centre = (p + z2 / (2 * n)) / denominator
+    half = z / denominator * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def weighted_mean(values: Sequence[float] | np.ndarray) -> WeightedStatistic:

@@ -143,3 +143,20 @@ def test_mean_aggregation_is_clustered_and_scaled() -> None:
     result = aggregate("mean", samples, seed=0, params={"by_subtask": True})
     assert result.metrics["accuracy"].value == 50.0
     assert set(result.subtasks) == {"a", "b"}
+
+
+def test_mean_aggregation_intervals_stay_within_the_scores_bounds() -> None:
+    samples = [ScoredSample(id=str(i), output=None, answer=None, target=None, scores={"accuracy": float(i > 0)},
+                            meta={"cluster": str(i)}) for i in range(300)]
+    low, high = aggregate("mean", samples, seed=0, params={}).metrics["accuracy"].ci95  # type: ignore[misc]
+    assert 98.0 < low < 100.0 * 299 / 300 < high < 100.0
+    normal = aggregate("mean", samples, seed=0, params={"bounds": None}).metrics["accuracy"].ci95
+    assert normal is not None and normal[1] > 100.0  # the normal approximation passes 100
+    rescaled = [ScoredSample(id=s.id, output=None, answer=None, target=None,
+                             scores={"accuracy": 5 * s.scores["accuracy"]}, meta=s.meta) for s in samples]
+    with pytest.raises(DataError, match=r"outside the bounds \[0.0, 1.0\].*bounds: \[low, high\]"):
+        aggregate("mean", rescaled, seed=0, params={})
+    wide = aggregate("mean", rescaled, seed=0, params={"bounds": [0, 5], "scale": 20.0}).metrics["accuracy"]
+    assert wide.value == pytest.approx(100.0 * 299 / 300) and wide.ci95 == pytest.approx((low, high))
+    with pytest.raises(DataError, match="bounds must be"):
+        aggregate("mean", samples, seed=0, params={"bounds": "0-1"})

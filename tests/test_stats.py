@@ -31,6 +31,66 @@ def test_mean_ci_clusters_widen_the_interval_for_paired_samples() -> None:
     assert 1.3 < ratio < 1.5  # about sqrt(2): 200 independent values, not 400
 
 
+def test_bounded_mean_ci_is_the_wilson_interval() -> None:
+    # 8 of 10: the textbook Wilson interval is 0.4902-0.9433; the normal approximation 0.552-1.048
+    value, ci = mean_ci([1.0] * 8 + [0.0] * 2, bounds=(0.0, 1.0))
+    assert value == 0.8
+    assert ci == pytest.approx((0.4902, 0.9433), abs=1e-4)
+    # the same scores on a 0-100 scale give the same interval, scaled
+    _, percent = mean_ci([100.0] * 8 + [0.0] * 2, bounds=(0.0, 100.0))
+    assert percent == pytest.approx((49.02, 94.33), abs=1e-2)
+
+
+def test_bounded_mean_ci_stays_within_the_bounds_near_and_at_them() -> None:
+    nearly = [1.0] * 299 + [0.0]
+    _, normal = mean_ci(nearly)
+    _, wilson = mean_ci(nearly, bounds=(0.0, 1.0))
+    assert normal is not None and normal[1] > 1.0  # what the bounds are for
+    assert wilson is not None and 0.98 < wilson[0] < 299 / 300 < wilson[1] < 1.0
+    _, perfect = mean_ci([1.0] * 300, bounds=(0.0, 1.0))
+    assert perfect == pytest.approx((300 / (300 + 1.959963984540054**2), 1.0))
+    # every score at a bound: the effective size is the number of clusters (150 pairs), not 300
+    _, perfect_pairs = mean_ci([0.0] * 300, [i // 2 for i in range(300)], bounds=(0.0, 1.0))
+    assert perfect_pairs == pytest.approx((0.0, 1.959963984540054**2 / (150 + 1.959963984540054**2)))
+
+
+def test_bounded_mean_ci_counts_clusters_and_partial_scores() -> None:
+    rng = np.random.default_rng(3)
+    base = (rng.random(200) < 0.7).astype(float).tolist()
+    doubled = [v for v in base for _ in range(2)]
+    clusters = [i for i in range(200) for _ in range(2)]
+    _, single = mean_ci(base, bounds=(0.0, 1.0))
+    _, clustered = mean_ci(doubled, clusters, bounds=(0.0, 1.0))
+    assert single is not None and clustered is not None
+    assert clustered == pytest.approx(single, rel=1e-2)  # 200 independent images, not 400 answers
+    # VQA-style partial credit has less variance than 0/1 scores of the same mean: a narrower interval
+    partial = [0.6, 0.9] * 100
+    _, partial_ci = mean_ci(partial, bounds=(0.0, 1.0))
+    _, binary_ci = mean_ci([1.0] * 150 + [0.0] * 50, bounds=(0.0, 1.0))
+    assert partial_ci is not None and binary_ci is not None
+    assert partial_ci[1] - partial_ci[0] < (binary_ci[1] - binary_ci[0]) / 2
+
+
+def test_bounded_mean_ci_coverage_near_a_bound() -> None:
+    rng = np.random.default_rng(5)
+    covered_wilson = covered_normal = 0
+    for _ in range(400):
+        sample = (rng.random(60) < 0.97).astype(float).tolist()
+        _, wilson = mean_ci(sample, bounds=(0.0, 1.0))
+        _, normal = mean_ci(sample)
+        covered_wilson += wilson is not None and wilson[0] <= 0.97 <= wilson[1]
+        covered_normal += normal is not None and normal[0] <= 0.97 <= normal[1]
+    assert covered_wilson / 400 >= 0.9
+    assert covered_normal < covered_wilson
+
+
+def test_bounded_mean_ci_rejects_scores_outside_its_bounds() -> None:
+    with pytest.raises(ValueError, match="outside the bounds"):
+        mean_ci([0.5, 1.5], bounds=(0.0, 1.0))
+    with pytest.raises(ValueError, match="low < high"):
+        mean_ci([0.5, 0.5], bounds=(1.0, 1.0))
+
+
 def test_bootstrap_mean_matches_the_closed_form_and_is_seeded() -> None:
     values = np.random.default_rng(1).binomial(1, 0.3, size=2000).astype(float)
     value, ci = bootstrap_ci(values, seed=7, n_resamples=2000)

@@ -32,18 +32,37 @@ def _value(value: float, ci: tuple[float, float] | None, scale: float = 1.0) -> 
 
 
 
+def _bounds(bounds: Sequence[float] | None) -> tuple[float, float] | None:
+    if bounds is None:
+        return None
+    if isinstance(bounds, str) or len(bounds) != 2 or not all(isinstance(b, (int, float)) for b in bounds):
+        raise DataError(f"the mean aggregation's bounds must be [low, high] or null, got {bounds!r}")
+    return float(bounds[0]), float(bounds[1])
+
+
 @aggregation("mean")
 def aggregate_mean(
-    samples: Sequence[ScoredSample], *, seed: int, scale: float = 100.0, by_subtask: bool = False
+    samples: Sequence[ScoredSample], *, seed: int, scale: float = 100.0, by_subtask: bool = False,
+    bounds: Sequence[float] | None = (0.0, 1.0),
 ) -> TaskScores:
-    """Mean of every per-sample score (×``scale``), CI clustered by the sample's cluster key."""
+    """Mean of every per-sample score (×``scale``), CI clustered by the sample's cluster key.
+
+    Every built-in scorer gives scores in [0, 1], so the CI is by default the Wilson interval that
+    stays within them (``stats.mean_ci``); a task whose scorer gives other scores sets the
+    aggregation's ``bounds: [low, high]``, or ``bounds: null`` for the normal approximation.
+    """
     names = sorted({name for s in samples for name in s.scores})
+    limits = _bounds(bounds)
 
     def summarise(group: Sequence[ScoredSample]) -> dict[str, MetricValue]:
         out = {}
         for name in names:
             rows = [s for s in group if name in s.scores]
-            value, ci = stats.mean_ci([s.scores[name] for s in rows], [s.cluster for s in rows])
+            try:
+                value, ci = stats.mean_ci([s.scores[name] for s in rows], [s.cluster for s in rows], bounds=limits)
+            except ValueError as error:
+                raise DataError(f"the mean of '{name}': {error}; if the scorer's scores lie in another range, "
+                                f"give the task's aggregation bounds: [low, high] (or bounds: null)") from None
             out[name] = _value(value, ci, scale)
         return out
 
