@@ -11,7 +11,8 @@ def _fmt(metric: dict[str, Any]) -> str:
         return "n/a"
     ci = metric.get("ci95")
     if ci:
-        return f"{value:.2f} ± {(ci[1] - ci[0]) / 2:.2f}"
+        # the ends, not ± a half-width: bootstrap and Wilson intervals are not symmetric about the value
+        return f"{value:.2f} ({ci[0]:.2f}-{ci[1]:.2f})"
     return f"{value:.2f}"
 
 
