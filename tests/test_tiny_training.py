@@ -59,6 +59,25 @@ def test_same_seed_same_weights_and_resume_continues_exactly(two_steps: Path, tm
     assert not torch.equal(weights(other_seed)[key], reference[key])
 
 
+def test_the_micro_batch_changes_the_speed_not_the_weights_nor_the_recorded_recipe(
+    two_steps: Path, tmp_path: Path
+) -> None:
+    reference = weights(two_steps)  # micro-batches of 2 images
+    for micro_batch in (1, 3):
+        work = tmp_path / f"micro{micro_batch}"
+        train(replace(settings(work, 2), micro_batch=micro_batch))
+        other = weights(work)
+        assert other.keys() == reference.keys()
+        for key in reference:  # the same gradient sums, taken in another order
+            torch.testing.assert_close(other[key], reference[key], rtol=1e-4, atol=1e-5)
+        record = json.loads((work / "model" / "config.json").read_text())["evalkit_training"]["settings"]
+        assert "micro_batch" not in record and record["batch_size"] == 3
+    assert parse_args(["--work-dir", "x"])[0].micro_batch == 8
+    assert parse_args(["--work-dir", "x", "--micro-batch", "24"])[0].micro_batch == 24
+    with pytest.raises(SystemExit):
+        parse_args(["--work-dir", "x", "--micro-batch", "0"])
+
+
 def test_training_changes_the_weights_and_the_export_loads_as_qwen_vl(two_steps: Path, tmp_path: Path) -> None:
     start = tmp_path / "start"
     train(settings(start, 0))

@@ -28,7 +28,9 @@ class TrainSettings:
     work_dir: Path
     steps: int = 4500
     batch_size: int = 24  # images per step, each with all its questions
-    micro_batch: int = 24  # packed rows (images) of similar length computed together
+    # packed rows (images) of similar length computed together; smaller micro-batches pad less
+    # (bench/tiny_train_speed.py), the gradient is the same sum either way
+    micro_batch: int = 8
     auxiliary: bool = True  # ask every question an image's scene answers, not only the benchmark's
     dense_weight: float = 0.5  # weight of the image tokens' dense targets (dense.py); 0 leaves them out
     dense_places: bool = True  # shape cells also name their place on the 3x3 grid (dense.DenseWords)
@@ -117,9 +119,13 @@ def provenance(settings: TrainSettings, step: int, lineage: dict[str, Any] | Non
     return record
 
 
+# how fast or where a run goes: the weights do not depend on these (beyond the order of float sums)
+NOT_RECIPE = ("work_dir", "threads", "save_minutes", "micro_batch")
+
+
 def recipe(settings: TrainSettings) -> dict[str, Any]:
     """The settings that decide the weights, as JSON gives them back (how fast or where a run goes is left out)."""
-    recipe = {k: v for k, v in jsonable(settings).items() if k not in ("work_dir", "threads", "save_minutes")}
+    recipe = {k: v for k, v in jsonable(settings).items() if k not in NOT_RECIPE}
     return json.loads(json.dumps(recipe))
 
 

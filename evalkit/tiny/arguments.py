@@ -1,0 +1,101 @@
+"""The command line of ``python -m evalkit.tiny.train``: its options, checked, as ``TrainSettings``."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from pathlib import Path
+
+from evalkit.tiny.settings import TrainSettings
+
+DESCRIPTION = "Train qwen-vl-tiny on the synthetic train splits (see evalkit/tiny/train.py)."
+
+
+def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | None, bool, int | None, Path | None]:
+    defaults = TrainSettings(work_dir=Path("."))
+    parser = argparse.ArgumentParser(prog="python -m evalkit.tiny.train", description=DESCRIPTION)
+    parser.add_argument("--work-dir", type=Path, required=True, help="training state, log and exported model")
+    parser.add_argument("--steps", type=int, default=defaults.steps)
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    parser.add_argument("--micro-batch", type=int, default=defaults.micro_batch,
+                        help="images computed together; a step sums the gradients of its micro-batches, so "
+                             "this changes the speed, not the result")
+    parser.add_argument("--lr", type=float, default=defaults.lr)
+    parser.add_argument("--warmup", type=int, default=defaults.warmup)
+    parser.add_argument("--schedule-start", type=int, default=defaults.schedule_start,
+                        help="the step the warmup and cosine start from (for a continuation that warms up "
+                             "afresh, the --init-from checkpoint's step)")
+    parser.add_argument("--layers", type=int, default=defaults.architecture.layers,
+                        help="language-model layers; --init-from a shallower checkpoint adds layers on top "
+                             "that start out adding nothing (initialization.grow)")
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--threads", type=int, default=defaults.threads)
+    parser.add_argument("--save-minutes", type=float, default=defaults.save_minutes)
+    parser.add_argument("--dense-weight", type=float, default=defaults.dense_weight,
+                        help="weight of the image tokens' dense targets (0: none)")
+    switch = argparse.BooleanOptionalAction
+    parser.add_argument("--dense-places", action=switch, default=defaults.dense_places,
+                        help="shape cells' dense targets also name their place on the 3x3 grid")
+    parser.add_argument("--dense-glyph-words", action=switch, default=defaults.dense_glyph_words,
+                        help="glyph cells' dense targets also name the word the letter belongs to")
+    parser.add_argument("--vocab-as-appended", action=switch, default=defaults.vocab_as_appended,
+                        help="learn the vocabulary from answers spaced as training appends them")
+    parser.add_argument("--option-lookups", type=int, default=defaults.option_lookups,
+                        help="option lookups per choice image (0: none)")
+    parser.add_argument("--option-check-weight", type=float, default=defaults.option_check_weight,
+                        help="weight of the option checks: at each choice option's last token, whether it is "
+                             "the right one (sequences.option_checks; 0: none)")
+    parser.add_argument("--seed-locations-and-scenes", action=switch, default=defaults.seed_locations_and_scenes,
+                        help="SEED images also ask each shape's quadrant and the scene's description")
+    parser.add_argument("--balanced-counts", action=switch, default=defaults.balanced_counts,
+                        help="thin the auxiliary count questions so that their answers are spread about evenly")
+    parser.add_argument("--vqa-places", action=switch, default=defaults.vqa_places,
+                        help="VQA images also ask where each shape is and where each pair is relative to "
+                             "each other, answered in SEED's option words")
+    parser.add_argument("--curriculum-tasks", default=",".join(defaults.curriculum_tasks),
+                        help="comma-separated tasks whose early scenes hold a single shape ('' for none)")
+    parser.add_argument("--curriculum-until", type=float, default=defaults.curriculum_until,
+                        help="fraction of the run after which no scene is held to a single shape")
+    precision = parser.add_mutually_exclusive_group()
+    precision.add_argument("--bf16", dest="bf16", action="store_true", default=defaults.bf16,
+                           help="train under bf16 autocast (fast only on a CPU with native bf16 instructions)")
+    precision.add_argument("--fp32", dest="bf16", action="store_false", help="train in fp32 (the default)")
+    parser.add_argument("--resume", action="store_true", help="continue from the state in --work-dir")
+    parser.add_argument("--init-from", type=Path, help="start from an exported checkpoint folder (fresh optimizer)")
+    parser.add_argument("--stop-at", type=int, help="stop after this step (the schedule still ends at --steps)")
+    parser.add_argument("--export", type=Path, help="also write the final model to this folder")
+    args = parser.parse_args(argv)
+    if args.steps <= 0 or args.batch_size <= 0 or args.micro_batch <= 0 or args.lr <= 0:
+        parser.error("--steps, --batch-size, --micro-batch and --lr must be positive")
+    if args.layers <= 0:
+        parser.error("--layers must be positive")
+    if not 0 <= args.schedule_start < args.steps:
+        parser.error("--schedule-start must be a step in [0, --steps)")
+    if args.option_lookups < 0:
+        parser.error("--option-lookups must be 0 or more")
+    if args.option_check_weight < 0 or args.dense_weight < 0:
+        parser.error("--option-check-weight and --dense-weight must be 0 or more")
+    curriculum_tasks = tuple(t.strip() for t in args.curriculum_tasks.split(",") if t.strip())
+    unknown = [t for t in curriculum_tasks if t not in defaults.mix]
+    if unknown:
+        parser.error(f"--curriculum-tasks: {', '.join(unknown)} not among the trained tasks "
+                     f"({', '.join(defaults.mix)})")
+    if not 0 < args.curriculum_until <= 1:
+        parser.error("--curriculum-until must be a fraction of the run in (0, 1]")
+    if args.stop_at is not None and args.stop_at <= 0:
+        parser.error("--stop-at must be a positive step number")
+    settings = TrainSettings(work_dir=args.work_dir, steps=args.steps, batch_size=args.batch_size,
+                             micro_batch=args.micro_batch, lr=args.lr,
+                             warmup=args.warmup, seed=args.seed, bf16=args.bf16, threads=args.threads,
+                             save_minutes=args.save_minutes, dense_weight=args.dense_weight,
+                             dense_places=args.dense_places, dense_glyph_words=args.dense_glyph_words,
+                             vocab_as_appended=args.vocab_as_appended,
+                             option_lookups=args.option_lookups, option_check_weight=args.option_check_weight,
+                             curriculum_tasks=curriculum_tasks,
+                             seed_locations_and_scenes=args.seed_locations_and_scenes,
+                             balanced_counts=args.balanced_counts, vqa_places=args.vqa_places,
+                             curriculum_until=args.curriculum_until, schedule_start=args.schedule_start,
+                             architecture=replace(defaults.architecture, layers=args.layers))
+    if args.resume and args.init_from is not None:
+        parser.error("--resume and --init-from exclude each other: resume uses the state in --work-dir")
+    return settings, args.export, args.resume, args.stop_at, args.init_from
