@@ -128,6 +128,14 @@ def test_config_errors(tmp_path: Path) -> None:
         QwenVLConfig.from_dict(raw)
     with pytest.raises(ModelLoadError, match="no config.json"):
         load_config(tmp_path / "nothing")
+    assert QwenVLConfig.from_dict(tiny_config()).visual.n_queries == 256  # the official checkpoints
+    def with_queries(n: int) -> dict[str, object]:
+        return {**tiny_config(), "visual": {**tiny_config()["visual"], "n_queries": n}}
+
+    assert QwenVLConfig.from_dict(with_queries(64)).visual.n_queries == 64
+    for bad in (0, 15, -4):
+        with pytest.raises(ModelLoadError, match=r"n_queries \(.*\) must be a positive square"):
+            QwenVLConfig.from_dict(with_queries(bad))
 
 
 def test_missing_vocabulary_and_weights(tmp_path: Path) -> None:

@@ -92,6 +92,33 @@ def test_training_changes_the_weights_and_the_export_loads_as_qwen_vl(two_steps:
     assert model.defaults.eos_token_id == model.tokenizer.eod_id
 
 
+def test_a_model_with_fewer_resampler_queries_trains_exports_and_evaluates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from evalkit.cli import main as evalkit_main
+
+    work = tmp_path / "q16"
+    train(replace(settings(work, 1), architecture=replace(SMALL, queries=16)))
+    config = json.loads((work / "model" / "config.json").read_text())
+    assert config["visual"]["n_queries"] == 16
+    assert weights(work)["transformer.visual.attn_pool.query"].shape[0] == 16
+    model = load(str(work / "model"), device="cpu")
+    assert (model.network.config.visual.n_queries, model.tokenizer.image_span) == (16, 16)
+    code = evalkit_main(["run", "--tasks", "synth_mme,synth_seed", "--model", str(work / "model"), "--limit", "4",
+                         "--quiet", "--output-dir", str(tmp_path / "results")])
+    assert code == 0, capsys.readouterr().err
+    (run,) = [p.parent for p in (tmp_path / "results").glob("*/*/run.json")]
+    tasks = json.loads((run / "scores.json").read_text())["tasks"]
+    assert all(tasks[t]["n"] == 4 and tasks[t]["n_failed"] == 0 for t in ("synth_mme", "synth_seed"))
+    # the official schema has no n_queries: a 256-query model's config stays without it
+    assert "n_queries" not in SMALL.config_json(model.tokenizer)["visual"]
+    assert parse_args(["--work-dir", "x"])[0].architecture.queries == 256
+    assert parse_args(["--work-dir", "x", "--queries", "64"])[0].architecture.queries == 64
+    with pytest.raises(SystemExit):
+        parse_args(["--work-dir", "x", "--queries", "50"])
+    assert "--queries must be a positive square number" in capsys.readouterr().err
+
+
 def test_learning_rate_warms_up_then_decays_to_the_floor() -> None:
     s = TrainSettings(work_dir=Path("."), steps=100, lr=1e-3, warmup=10, min_lr_ratio=0.1)
     assert learning_rate(s, 0) == pytest.approx(1e-4)

@@ -1,7 +1,9 @@
 """The sizes of ``qwen-vl-tiny`` and the official ``config.json`` / ``generation_config.json`` they give.
 
-Everything not listed here is fixed by the Qwen-VL architecture: 256 resampler queries per image
-(the ``<img>`` span of the tokenizer), a resampler head width of 128, RMSNorm, SwiGLU, RoPE.
+Everything not listed here is fixed by the Qwen-VL architecture: a resampler head width of 128,
+RMSNorm, SwiGLU, RoPE. The resampler's queries (one image token each, the ``<img>`` span of the
+tokenizer) are 256 in the official checkpoints; a tiny model may have fewer, a square number, and
+its ``config.json`` then says how many (``visual.n_queries``, which the loader reads).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class TinyArchitecture:
     vision_mlp_ratio: float = 4.0
     image_size: int = 64
     patch_size: int = 8
+    queries: int = 256  # resampler queries: image tokens per image, a square number
 
     def config_json(self, tokenizer: QwenTokenizer) -> dict[str, Any]:
         """``config.json`` in the official Qwen-VL schema for a model with ``tokenizer``'s vocabulary."""
@@ -56,6 +59,8 @@ class TinyArchitecture:
                 "output_dim": self.hidden_size,
                 "patch_size": self.patch_size,
                 "width": self.vision_width,
+                # the official schema has no such field: its checkpoints all have 256
+                **({"n_queries": self.queries} if self.queries != 256 else {}),
             },
             "evalkit_tiny_architecture": asdict(self),
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,6 +29,9 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
     parser.add_argument("--layers", type=int, default=defaults.architecture.layers,
                         help="language-model layers; --init-from a shallower checkpoint adds layers on top "
                              "that start out adding nothing (initialization.grow)")
+    parser.add_argument("--queries", type=int, default=defaults.architecture.queries,
+                        help="resampler queries, the image tokens of each image: a square number (official "
+                             "Qwen-VL: 256; 64 is one per patch of the default 64 px image)")
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--threads", type=int, default=defaults.threads)
     parser.add_argument("--save-minutes", type=float, default=defaults.save_minutes)
@@ -69,6 +73,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
         parser.error("--steps, --batch-size, --micro-batch and --lr must be positive")
     if args.layers <= 0:
         parser.error("--layers must be positive")
+    if args.queries <= 0 or math.isqrt(args.queries) ** 2 != args.queries:
+        parser.error(f"--queries must be a positive square number (64, 256, ...), not {args.queries}")
     if not 0 <= args.schedule_start < args.steps:
         parser.error("--schedule-start must be a step in [0, --steps)")
     if args.option_lookups < 0:
@@ -95,7 +101,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
                              seed_locations_and_scenes=args.seed_locations_and_scenes,
                              balanced_counts=args.balanced_counts, vqa_places=args.vqa_places,
                              curriculum_until=args.curriculum_until, schedule_start=args.schedule_start,
-                             architecture=replace(defaults.architecture, layers=args.layers))
+                             architecture=replace(defaults.architecture, layers=args.layers, queries=args.queries))
     if args.resume and args.init_from is not None:
         parser.error("--resume and --init-from exclude each other: resume uses the state in --work-dir")
     return settings, args.export, args.resume, args.stop_at, args.init_from

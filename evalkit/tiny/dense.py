@@ -1,13 +1,14 @@
-"""Dense targets: the LM head names what lies under each of an image's 256 tokens.
+"""Dense targets: the LM head names what lies under each of an image's tokens.
 
 Each benchmark question gives one or two answer tokens per image, too little signal for a vision
 tower learning shapes and letters from scratch. The scene knows every pixel, so training can also ask,
 at every image token, for the words that name what is under it: the colour and shape of a shape,
-the letter of a rendered glyph, else the background colour. The 256 tokens are the resampler's
-16x16 grid over the image (``local_resampler`` starts each one looking at the patch below it); a
-token's target is read at the centre of its cell. The loss uses the model's own LM head on the
-hidden states it already computes for the image span, so nothing is added to the architecture and
-nothing of it is exported; at evaluation no output is ever read at an image token.
+the letter of a rendered glyph, else the background colour. The image tokens are the resampler's
+square grid of queries over the image (16x16 for the official 256; ``local_resampler`` starts each
+one looking at the patch below it); a token's target is read at the centre of its cell. The loss
+uses the model's own LM head on the hidden states it already computes for the image span, so
+nothing is added to the architecture and nothing of it is exported; at evaluation no output is ever
+read at an image token.
 
 Two more kinds of word can be asked for (``DenseWords``; training asks for both by default):
 a shape cell's place on the image's 3x3 grid, in the words captions and questions use (``top left``,
@@ -18,16 +19,17 @@ glyph cell's word, besides its letter.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from PIL import Image, ImageDraw
 
-from evalkit.models.qwen_vl.tokenizer import IMAGE_SPAN, QwenTokenizer
+from evalkit.models.qwen_vl.tokenizer import QwenTokenizer
 from evalkit.synth.font import GLYPH_HEIGHT, GLYPH_WIDTH, LETTER_GAP
 from evalkit.synth.phrases import area_at
 from evalkit.synth.scene import Scene
 
-GRID = 16  # cells per side: the 256 resampler queries
+GRID = 16  # cells per side for the official 256 resampler queries
 _LETTER_BASE = 100  # raster values: 0 background, 1.. shapes, _LETTER_BASE + k the k-th letter A-Z
 _WORD_BASE = 200  # a second raster: _WORD_BASE + k under the letters of the scene's k-th word
 
@@ -40,8 +42,8 @@ class DenseWords:
     glyph_words: bool = False  # a glyph cell: the word its letter belongs to
 
 
-def cell_words(scene: Scene, extra: DenseWords = DenseWords()) -> list[tuple[str, ...]]:
-    """For each of the 16x16 cells in row-major order, the words naming what lies at its centre."""
+def cell_words(scene: Scene, extra: DenseWords = DenseWords(), grid: int = GRID) -> list[tuple[str, ...]]:
+    """For each of the ``grid`` x ``grid`` cells in row-major order, the words naming what lies at its centre."""
     if len(scene.words) > 255 - _WORD_BASE:
         raise ValueError(f"a scene has {len(scene.words)} words; the dense targets tell at most "
                          f"{255 - _WORD_BASE} apart")
@@ -67,10 +69,10 @@ def cell_words(scene: Scene, extra: DenseWords = DenseWords()) -> list[tuple[str
             if word_draw is not None:
                 word_draw.rectangle(box, fill=_WORD_BASE + word_index)
     out: list[tuple[str, ...]] = []
-    for row in range(GRID):
-        for col in range(GRID):
-            x = min(scene.width - 1, int((col + 0.5) * scene.width / GRID))
-            y = min(scene.height - 1, int((row + 0.5) * scene.height / GRID))
+    for row in range(grid):
+        for col in range(grid):
+            x = min(scene.width - 1, int((col + 0.5) * scene.width / grid))
+            y = min(scene.height - 1, int((row + 0.5) * scene.height / grid))
             value = int(raster.getpixel((x, y)))  # type: ignore[arg-type]
             if value >= _LETTER_BASE:
                 letter = chr(ord("A") + value - _LETTER_BASE)
@@ -93,8 +95,9 @@ def cell_targets(scene: Scene, tokenizer: QwenTokenizer,
     """Per cell, the token ids to predict: a word's first token as it follows a space; a letter's own
     token, and a rendered word's first token with no space before it, as an answer after ``assistant``
     and a quoted word in a question (``"cat"``) are written."""
-    if GRID * GRID != IMAGE_SPAN:
-        raise ValueError(f"the dense grid has {GRID * GRID} cells but an image has {IMAGE_SPAN} tokens")
+    grid = math.isqrt(tokenizer.image_span)
+    if grid * grid != tokenizer.image_span:
+        raise ValueError(f"an image has {tokenizer.image_span} tokens, not a square grid of cells")
     rendered = {word.text for word in scene.words}
     cache: dict[str, int] = {}
 
@@ -103,4 +106,4 @@ def cell_targets(scene: Scene, tokenizer: QwenTokenizer,
             cache[word] = tokenizer.encode(word if len(word) == 1 or word in rendered else " " + word)[0]
         return cache[word]
 
-    return tuple(tuple(token(w) for w in words) for words in cell_words(scene, extra))
+    return tuple(tuple(token(w) for w in words) for words in cell_words(scene, extra, grid))

@@ -6,7 +6,7 @@ ViT position table from N(0, 1/sqrt(width)), and fixes the resampler's ``pos_emb
 sin-cos table (channels [0, D/2) encode the column, [D/2, D) the row).
 
 One departure, for training from scratch: the resampler starts out local. Drawn as above, its
-queries attend uniformly to every patch, so all 256 image tokens begin as one average of the image and
+queries attend uniformly to every patch, so all image tokens begin as one average of the image and
 a small model never learns where things are. ``local_resampler`` sets the attention so that each
 query looks at the patch under its grid position (keys and queries carry mostly the shared sin-cos
 positions, values the patch content), a starting point the training is free to move away from.
@@ -62,7 +62,8 @@ def initialize(network: QwenVLNetwork, seed: int) -> None:
     visual.positional_embedding.normal_(0.0, 1 / math.sqrt(width), generator=generator)
     visual.proj.normal_(0.0, 1 / math.sqrt(visual.proj.size(0)), generator=generator)
     visual.attn_pool.query.normal_(0.0, 0.02, generator=generator)
-    visual.attn_pool.pos_embed.copy_(sincos_grid(visual.attn_pool.pos_embed.size(1)))
+    pos_embed = visual.attn_pool.pos_embed
+    pos_embed.copy_(sincos_grid(pos_embed.size(1), math.isqrt(pos_embed.size(0))))
     local_resampler(network)
 
 

@@ -24,13 +24,12 @@ from evalkit.models.qwen_vl.positions import (
     ntk_alpha,
     rotary_tables,
 )
-from evalkit.models.qwen_vl.tokenizer import IMAGE_SPAN
 from evalkit.tiny.sequences import TrainingSequence
 
 
 @dataclass(frozen=True)
 class ImageGroup:
-    """The sequences about one image and, optionally, the dense targets of its 256 tokens."""
+    """The sequences about one image and, optionally, the dense targets of its image tokens."""
 
     sequences: Sequence[TrainingSequence]
     cell_targets: tuple[tuple[int, ...], ...] | None = None
@@ -63,8 +62,16 @@ def _with_spans_blanked(ids: Sequence[int], image_start_id: int) -> list[int]:
     out = list(ids)
     for i, token in enumerate(ids):
         if token == image_start_id:
-            out[i + 1 : i + 1 + IMAGE_SPAN] = [-1] * min(IMAGE_SPAN, len(ids) - i - 1)
+            end = _span_end(ids, i, image_start_id)
+            out[i + 1 : end] = [-1] * (end - i - 1)
     return out
+
+
+def _span_end(ids: Sequence[int], start: int, image_start_id: int) -> int:
+    """The index of the ``</img>`` (the id after ``<img>``'s) that closes the span opened at ``start``,
+    or ``len(ids)`` when it is cut off. The span holds the model's image tokens, however many."""
+    end_id = image_start_id + 1
+    return next((j for j in range(start + 1, len(ids)) if ids[j] == end_id), len(ids))
 
 
 def shared_prefix(group: Sequence[TrainingSequence], image_start_id: int) -> int:
@@ -78,9 +85,10 @@ def shared_prefix(group: Sequence[TrainingSequence], image_start_id: int) -> int
     while length < limit and all(b[length] == first[length] for b in blanked):
         length += 1
     start = first.index(image_start_id) if image_start_id in first else -1
-    if start < 0 or length < start + IMAGE_SPAN + 2:
+    end = _span_end(first, start, image_start_id) + 1 if start >= 0 else -1
+    if start < 0 or end > len(first) or length < end:
         raise ValueError(f"the sequences of a packed row must share their prompt up to the end of the image span; "
-                         f"these share {length} tokens, the span ends at {start + IMAGE_SPAN + 2}")
+                         f"these share {length} tokens, the span ends at {end}")
     return length
 
 

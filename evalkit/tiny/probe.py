@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections import defaultdict
 from dataclasses import dataclass
@@ -42,8 +43,8 @@ import torch.nn.functional as F
 
 from evalkit.errors import ConfigError, ModelLoadError
 from evalkit.models.qwen_vl import load
+from evalkit.models.qwen_vl.config import load_config
 from evalkit.tiny.batches import BatchStream, Curriculum, collate
-from evalkit.tiny.dense import GRID
 from evalkit.tiny.initialization import initialize
 from evalkit.tiny.sequences import check_tokens
 from evalkit.tiny.settings import DEFAULT_MIX, auxiliary_questions_of
@@ -181,19 +182,20 @@ def _position_readouts(model_dir: str, tasks: tuple[str, ...] | None, batches: i
                          network.config.visual.image_size)
     pixels = torch.cat([b.pixels for step in range(FIRST_STEP, FIRST_STEP + batches)
                         for b in stream.packed(step, batch_size)])
-    cell = torch.arange(GRID * GRID)
+    grid = math.isqrt(network.config.visual.n_queries)
+    cell = torch.arange(grid * grid)
     out = []
     for initialised in weights:
         if initialised:
             initialize(network, settings.get("seed", 0))
         with torch.no_grad():
             features = network.encode_images(pixels)
-        if features.size(1) != GRID * GRID:
-            raise ConfigError(f"the probe expects {GRID * GRID} image tokens, this model gives {features.size(1)}")
+        if features.size(1) != grid * grid:
+            raise ConfigError(f"the probe expects {grid * grid} image tokens, this model gives {features.size(1)}")
         torch.manual_seed(seed)
         fit = int(0.7 * features.size(0))
         out.append({name: linear_readout(features, labels, fit) for name, labels in
-                    (("row", cell // GRID), ("column", cell % GRID), ("half", (cell % GRID) // (GRID // 2)))})
+                    (("row", cell // grid), ("column", cell % grid), ("half", (cell % grid) // (grid // 2)))})
     return out
 
 
@@ -230,7 +232,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _position_table(args: argparse.Namespace, tasks: tuple[str, ...] | None) -> list[str]:
     trained, initial = _position_readouts(args.model, tasks, args.batches, args.batch_size, args.seed, (False, True))
-    chance = {"row": 1 / GRID, "column": 1 / GRID, "half": 0.5}
+    grid = math.isqrt(load_config(Path(args.model)).visual.n_queries)
+    chance = {"row": 1 / grid, "column": 1 / grid, "half": 0.5}
     return ["image token's place  checkpoint  at initialisation  chance"] + \
         [f"{name:<19}  {trained[name]:>10.3f}  {initial[name]:>17.3f}  {chance[name]:>6.3f}" for name in trained]
 

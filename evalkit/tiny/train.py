@@ -183,8 +183,8 @@ def train(settings: TrainSettings, export: Path | None = None, resume: bool = Fa
         shutil.copyfile(init_from / "qwen.tiktoken", vocab)
     if not vocab.is_file():
         build_vocabulary(settings, vocab)
-    tokenizer = QwenTokenizer.from_file(vocab)
     architecture = settings.architecture
+    tokenizer = QwenTokenizer.from_file(vocab, image_span=architecture.queries)
     config = QwenVLConfig.from_dict(architecture.config_json(tokenizer))
     network = QwenVLNetwork(config)
     initialize(network, settings.seed)

@@ -8,6 +8,7 @@ checkpoint (``quantization_config`` present, e.g. ``Qwen/Qwen-VL-Chat-Int4``) is
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -29,6 +30,8 @@ class VisualConfig:
     patch_size: int
     output_dim: int
     image_start_id: int
+    # the resampler's queries, one image token each, a square grid; not in the official schema, whose
+    # checkpoints all have 256 (``qwen-vl-tiny`` may have fewer: its config then says how many)
     n_queries: int = 256
 
     @property
@@ -126,6 +129,7 @@ class QwenVLConfig:
                     patch_size=int(visual["patch_size"]),
                     output_dim=int(visual["output_dim"]),
                     image_start_id=int(visual["image_start_id"]),
+                    n_queries=int(visual.get("n_queries", 256)),
                 ),
             )
         except KeyError as exc:
@@ -149,6 +153,9 @@ class QwenVLConfig:
             problems.append("visual.width must be divisible by visual.heads")
         if self.visual.image_size % self.visual.patch_size:
             problems.append("visual.image_size must be a multiple of visual.patch_size")
+        side = math.isqrt(max(self.visual.n_queries, 0))
+        if self.visual.n_queries <= 0 or side * side != self.visual.n_queries:
+            problems.append("visual.n_queries (the resampler's queries, 256 when absent) must be a positive square")
         if problems:
             raise ModelLoadError(f"{where} is not a valid Qwen-VL config: " + "; ".join(problems))
 

@@ -24,7 +24,7 @@ def load(source: str, **model_args: Any) -> QwenVL:
     vocab = folder / "qwen.tiktoken"
     if not vocab.is_file():
         raise ModelLoadError(f"{folder} has no qwen.tiktoken; copy it from the official Qwen-VL checkpoint")
-    tokenizer = QwenTokenizer.from_file(vocab)
+    tokenizer = QwenTokenizer.from_file(vocab, image_span=config.visual.n_queries)
     if len(tokenizer) > config.vocab_size:
         raise ModelLoadError(
             f"{vocab.name} gives {len(tokenizer)} tokens but config.json has vocab_size {config.vocab_size}"

@@ -32,7 +32,6 @@ from evalkit.models.qwen_vl.positions import (
     ntk_alpha,
     rotary_tables,
 )
-from evalkit.models.qwen_vl.tokenizer import IMAGE_SPAN
 from evalkit.models.qwen_vl.vision import VisionTower
 
 
@@ -190,13 +189,14 @@ class QwenVLNetwork(nn.Module):
         starts = (input_ids == config.image_start_id).nonzero()
         if starts.size(0) != features.size(0):
             raise ValueError(f"{starts.size(0)} <img> spans in the ids but {features.size(0)} images were given")
-        ends = starts[:, 1] + IMAGE_SPAN + 1
+        span = config.visual.n_queries
+        ends = starts[:, 1] + span + 1
         if bool((ends >= input_ids.size(1)).any()) or bool(
             (input_ids[starts[:, 0], ends.clamp(max=input_ids.size(1) - 1)] != config.image_start_id + 1).any()
         ):
-            raise ValueError(f"every <img> must be followed by {IMAGE_SPAN} ids and </img>; a span is cut or malformed")
-        rows = starts[:, :1].expand(-1, IMAGE_SPAN)
-        cols = starts[:, 1:] + 1 + torch.arange(IMAGE_SPAN, device=x.device)
+            raise ValueError(f"every <img> must be followed by {span} ids and </img>; a span is cut or malformed")
+        rows = starts[:, :1].expand(-1, span)
+        cols = starts[:, 1:] + 1 + torch.arange(span, device=x.device)
         x[rows, cols] = features.to(dtype=x.dtype, device=x.device)
         return x
 

@@ -5,8 +5,9 @@
 * ``style="chat"``: ChatML exactly as the official ``qwen_generation_utils.make_context`` builds it
   (system turn, history turns dropped oldest-first beyond ``max_window_size``, open assistant turn).
 
-The name written between the image tags does not reach the model (its 256 positions are overwritten
-by the image features), so it is the image's key when that is short and plain, else ``image{n}``.
+The name written between the image tags does not reach the model (its 256 positions, or as many as
+the model has image tokens, are overwritten by the image features), so it is the image's key when
+that is short and plain, else ``image{n}``.
 Images stay in memory: the rendered prompt carries them in the order of their ``<img>`` spans.
 """
 
@@ -42,11 +43,12 @@ class RenderedPrompt:
     images: tuple[LazyImage, ...]
 
 
-def image_name(image: LazyImage, index: int) -> str:
-    """What goes between ``<img>`` and ``</img>``: the key if it is plain and fits, else ``image{index}``."""
+def image_name(image: LazyImage, index: int, span: int = IMAGE_SPAN) -> str:
+    """What goes between ``<img>`` and ``</img>``: the key if it is plain and fits in ``span`` bytes,
+    else ``image{index}``."""
     key = unicodedata.normalize("NFC", image.key)
     plain = key and key.strip() == key and "<" not in key and ">" not in key
-    if plain and len(key.encode("utf-8")) < IMAGE_SPAN:
+    if plain and len(key.encode("utf-8")) < span:
         return key
     return f"image{index}"
 
@@ -98,7 +100,7 @@ def render_prompt(prompt: Prompt, tokenizer: QwenTokenizer, max_window_size: int
 
 def _render(prompt: Prompt, tokenizer: QwenTokenizer, max_window_size: int) -> RenderedPrompt:
     counter = itertools.count(1)
-    rendered_turns = [_render_turn(turn, counter) for turn in prompt.turns]
+    rendered_turns = [_render_turn(turn, counter, tokenizer.image_span) for turn in prompt.turns]
     if prompt.style == "raw":
         text, images = rendered_turns[0]
         ids = tokenizer.encode(text)
@@ -147,13 +149,13 @@ def official_chat_response(tokenizer: QwenTokenizer, new_ids: Sequence[int], sto
     return tokenizer.decode(ids).strip()
 
 
-def _render_turn(turn: Turn, counter: Iterator[int]) -> tuple[str, tuple[LazyImage, ...]]:
+def _render_turn(turn: Turn, counter: Iterator[int], span: int = IMAGE_SPAN) -> tuple[str, tuple[LazyImage, ...]]:
     pieces: list[str] = []
     images: list[LazyImage] = []
     for part in turn.parts:
         if isinstance(part, TextPart):
             pieces.append(part.text)
         elif isinstance(part, ImagePart):
-            pieces.append(f"{IMAGE_START}{image_name(part.image, next(counter))}{IMAGE_END}")
+            pieces.append(f"{IMAGE_START}{image_name(part.image, next(counter), span)}{IMAGE_END}")
             images.append(part.image)
     return "".join(pieces), tuple(images)

@@ -6,7 +6,8 @@ Reproduces ``tokenization_qwen.QWenTokenizer`` of the official Qwen-VL-Chat repo
 * by default every special-token surface form in the text is parsed as special (``"all"``);
   ChatML role/content text allows only the image/ref/box/quad tags (see ``prompt.py``);
 * the text between ``<img>`` and ``</img>`` becomes one id per UTF-8 byte of the path (the id equals
-  the byte value), padded with ``<imgpad>`` to 256 ids; those positions later carry image features;
+  the byte value), padded with ``<imgpad>`` to 256 ids (``image_span``: the resampler's queries, 256
+  in every official checkpoint); those positions later carry image features;
 * decoding expands an image span back into its path text, and ``skip_special_tokens`` keeps only
   ids below ``<|endoftext|>`` (151643), as the official evaluation scripts decode.
 """
@@ -34,7 +35,7 @@ IMAGE_PAD = "<imgpad>"
 # The tags a ChatML turn may contain as specials (the official ``IMAGE_ST``), in id order.
 VISION_TAGS = ("<ref>", "</ref>", "<box>", "</box>", "<quad>", "</quad>", IMAGE_START, IMAGE_END, IMAGE_PAD)
 SPECIAL_TOKENS = (ENDOFTEXT, IM_START, IM_END) + tuple(f"<|extra_{i}|>" for i in range(205)) + VISION_TAGS
-IMAGE_SPAN = 256  # ids between <img> and </img>
+IMAGE_SPAN = 256  # ids between <img> and </img> in the official checkpoints
 
 AllowedSpecial = Union[Literal["all"], Collection[str]]
 
@@ -60,8 +61,12 @@ def read_tiktoken_ranks(path: Path) -> dict[bytes, int]:
 class QwenTokenizer:
     """Encode and decode Qwen-VL ids exactly as the official tokenizer does."""
 
-    def __init__(self, mergeable_ranks: dict[bytes, int]) -> None:
+    def __init__(self, mergeable_ranks: dict[bytes, int], image_span: int = IMAGE_SPAN) -> None:
         import tiktoken
+
+        if image_span <= 0:
+            raise ValueError(f"an image span holds at least one id, not {image_span}")
+        self.image_span = image_span  # ids between <img> and </img>: the model's image tokens
 
         n_ranks = len(mergeable_ranks)
         self.special_tokens = {token: n_ranks + i for i, token in enumerate(SPECIAL_TOKENS)}
@@ -76,8 +81,8 @@ class QwenTokenizer:
         self.img_pad_id = self.special_tokens[IMAGE_PAD]
 
     @classmethod
-    def from_file(cls, path: Path) -> "QwenTokenizer":
-        return cls(read_tiktoken_ranks(path))
+    def from_file(cls, path: Path, image_span: int = IMAGE_SPAN) -> "QwenTokenizer":
+        return cls(read_tiktoken_ranks(path), image_span)
 
     def __len__(self) -> int:
         return int(self._encoding.n_vocab)
@@ -110,12 +115,12 @@ class QwenTokenizer:
         if any(i >= self.eod_id for i in inner):
             raise ValueError(f"an image path between {IMAGE_START} and {IMAGE_END} cannot contain special tokens")
         path_bytes = self._encoding.decode_bytes(inner)
-        if len(path_bytes) > IMAGE_SPAN:
+        if len(path_bytes) > self.image_span:
             raise ValueError(
                 f"the image path between {IMAGE_START} and {IMAGE_END} is {len(path_bytes)} bytes; "
-                f"at most {IMAGE_SPAN} fit"
+                f"at most {self.image_span} fit"
             )
-        body = list(path_bytes) + [self.img_pad_id] * (IMAGE_SPAN - len(path_bytes))
+        body = list(path_bytes) + [self.img_pad_id] * (self.image_span - len(path_bytes))
         return [self.img_start_id, *body, self.img_end_id]
 
     def decode(self, ids: Sequence[int], skip_special_tokens: bool = False, errors: str = "replace") -> str:
