@@ -119,6 +119,26 @@ def test_a_model_with_fewer_resampler_queries_trains_exports_and_evaluates(
     assert "--queries must be a positive square number" in capsys.readouterr().err
 
 
+def test_a_wider_language_model_trains_and_loads_with_its_sizes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    work = tmp_path / "wide"
+    train(replace(settings(work, 1), architecture=replace(SMALL, hidden_size=256, mlp_width=96, queries=16)))
+    config = json.loads((work / "model" / "config.json").read_text())
+    assert (config["hidden_size"], config["intermediate_size"], config["num_attention_heads"]) == (256, 192, 8)
+    assert config["visual"]["output_dim"] == 256
+    model = load(str(work / "model"), device="cpu")
+    assert model.network.config.hidden_size == 256
+    assert model.network.transformer.wte.weight.shape[1] == 256
+    wide = parse_args(["--work-dir", "x", "--hidden-size", "256", "--mlp-width", "1024"])[0].architecture
+    assert (wide.hidden_size, wide.mlp_width) == (256, 1024)
+    assert parse_args(["--work-dir", "x"])[0].architecture.hidden_size == 128
+    for bad in ("192", "0"):
+        with pytest.raises(SystemExit):
+            parse_args(["--work-dir", "x", "--hidden-size", bad])
+        assert "--hidden-size must be a positive multiple of 128" in capsys.readouterr().err
+
+
 def test_learning_rate_warms_up_then_decays_to_the_floor() -> None:
     s = TrainSettings(work_dir=Path("."), steps=100, lr=1e-3, warmup=10, min_lr_ratio=0.1)
     assert learning_rate(s, 0) == pytest.approx(1e-4)

@@ -32,6 +32,11 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
     parser.add_argument("--queries", type=int, default=defaults.architecture.queries,
                         help="resampler queries, the image tokens of each image: a square number (official "
                              "Qwen-VL: 256; 64 is one per patch of the default 64 px image)")
+    parser.add_argument("--hidden-size", type=int, default=defaults.architecture.hidden_size,
+                        help="language-model width, also the resampler's output width: a multiple of 128")
+    parser.add_argument("--mlp-width", type=int, default=defaults.architecture.mlp_width,
+                        help="each SwiGLU branch of a language-model layer (config.json's intermediate_size "
+                             "is twice this)")
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--threads", type=int, default=defaults.threads)
     parser.add_argument("--save-minutes", type=float, default=defaults.save_minutes)
@@ -75,6 +80,11 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
         parser.error("--layers must be positive")
     if args.queries <= 0 or math.isqrt(args.queries) ** 2 != args.queries:
         parser.error(f"--queries must be a positive square number (64, 256, ...), not {args.queries}")
+    if args.hidden_size <= 0 or args.hidden_size % 128:
+        parser.error(f"--hidden-size must be a positive multiple of 128 (the resampler's head width), "
+                     f"not {args.hidden_size}")
+    if args.mlp_width <= 0:
+        parser.error("--mlp-width must be positive")
     if not 0 <= args.schedule_start < args.steps:
         parser.error("--schedule-start must be a step in [0, --steps)")
     if args.option_lookups < 0:
@@ -101,7 +111,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
                              seed_locations_and_scenes=args.seed_locations_and_scenes,
                              balanced_counts=args.balanced_counts, vqa_places=args.vqa_places,
                              curriculum_until=args.curriculum_until, schedule_start=args.schedule_start,
-                             architecture=replace(defaults.architecture, layers=args.layers, queries=args.queries))
+                             architecture=replace(defaults.architecture, layers=args.layers, queries=args.queries,
+                                                  hidden_size=args.hidden_size, mlp_width=args.mlp_width))
     if args.resume and args.init_from is not None:
         parser.error("--resume and --init-from exclude each other: resume uses the state in --work-dir")
     return settings, args.export, args.resume, args.stop_at, args.init_from
