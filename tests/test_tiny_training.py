@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -137,6 +138,33 @@ def test_a_wider_language_model_trains_and_loads_with_its_sizes(
         with pytest.raises(SystemExit):
             parse_args(["--work-dir", "x", "--hidden-size", bad])
         assert "--hidden-size must be a positive multiple of 128" in capsys.readouterr().err
+
+
+def test_an_fp16_export_is_half_the_size_and_loads_in_fp32_as_the_rounded_weights(
+    two_steps: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    work = tmp_path / "copy"
+    shutil.copytree(two_steps, work)
+    half = tmp_path / "half"
+    train(settings(work, 2), export=half, resume=True, export_dtype="fp16")  # a finished run, re-exported
+    full = two_steps / "model"
+    stored = load_file(str(half / "model.safetensors"))
+    assert {t.dtype for t in stored.values()} == {torch.float16}
+    ratio = (half / "model.safetensors").stat().st_size / (full / "model.safetensors").stat().st_size
+    assert 0.45 < ratio < 0.55
+    config = json.loads((half / "config.json").read_text())
+    assert (config["torch_dtype"], config["fp32"], config["bf16"], config["fp16"]) == ("float16", True, False, False)
+    assert json.loads((full / "config.json").read_text())["torch_dtype"] == "float32"
+    model = load(str(half), device="cpu")
+    reference = weights(two_steps)
+    loaded = model.network.state_dict()
+    assert {loaded[k].dtype for k in reference} == {torch.float32}
+    assert all(torch.equal(loaded[k], reference[k].half().float()) for k in reference)
+    assert parse_args(["--work-dir", "x"]).export_dtype == "fp32"
+    assert parse_args(["--work-dir", "x", "--export-dtype", "bf16"]).export_dtype == "bf16"
+    with pytest.raises(SystemExit):
+        parse_args(["--work-dir", "x", "--export-dtype", "int8"])
+    assert "invalid choice: 'int8'" in capsys.readouterr().err
 
 
 def test_learning_rate_warms_up_then_decays_to_the_floor() -> None:

@@ -6,13 +6,26 @@ import argparse
 import math
 from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
+from evalkit.tiny.checkpoint import STORED_DTYPES
 from evalkit.tiny.settings import TrainSettings
 
 DESCRIPTION = "Train qwen-vl-tiny on the synthetic train splits (see evalkit/tiny/train.py)."
 
 
-def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | None, bool, int | None, Path | None]:
+class Invocation(NamedTuple):
+    """What a command line asks for: the run's settings and what to do around it."""
+
+    settings: TrainSettings
+    export: Path | None
+    resume: bool
+    stop_at: int | None
+    init_from: Path | None
+    export_dtype: str
+
+
+def parse_args(argv: list[str] | None = None) -> Invocation:
     defaults = TrainSettings(work_dir=Path("."))
     parser = argparse.ArgumentParser(prog="python -m evalkit.tiny.train", description=DESCRIPTION)
     parser.add_argument("--work-dir", type=Path, required=True, help="training state, log and exported model")
@@ -73,6 +86,9 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
     parser.add_argument("--init-from", type=Path, help="start from an exported checkpoint folder (fresh optimizer)")
     parser.add_argument("--stop-at", type=int, help="stop after this step (the schedule still ends at --steps)")
     parser.add_argument("--export", type=Path, help="also write the final model to this folder")
+    parser.add_argument("--export-dtype", choices=tuple(STORED_DTYPES), default="fp32",
+                        help="how --export stores the weights (the model still runs in fp32): fp16 or bf16 "
+                             "halve the file; resuming a finished run with --export re-exports it")
     args = parser.parse_args(argv)
     if args.steps <= 0 or args.batch_size <= 0 or args.micro_batch <= 0 or args.lr <= 0:
         parser.error("--steps, --batch-size, --micro-batch and --lr must be positive")
@@ -115,4 +131,4 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainSettings, Path | Non
                                                   hidden_size=args.hidden_size, mlp_width=args.mlp_width))
     if args.resume and args.init_from is not None:
         parser.error("--resume and --init-from exclude each other: resume uses the state in --work-dir")
-    return settings, args.export, args.resume, args.stop_at, args.init_from
+    return Invocation(settings, args.export, args.resume, args.stop_at, args.init_from, args.export_dtype)

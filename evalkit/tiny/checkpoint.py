@@ -23,6 +23,9 @@ from evalkit.models.qwen_vl.tokenizer import QwenTokenizer
 from evalkit.tiny.architecture import TinyArchitecture, generation_config_json
 
 STATE_TENSORS = "state.safetensors"
+# how an export may store its weights; config.json keeps ``"fp32": true`` whichever is chosen, so that the
+# loader reads them into float32 as it does the official bf16 checkpoints' (``torch_dtype`` records the storage)
+STORED_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 STATE_JSON = "state.json"
 
 
@@ -69,11 +72,16 @@ def _trainable(network: QwenVLNetwork) -> list[torch.nn.Parameter]:
 
 def export_checkpoint(
     folder: Path, network: QwenVLNetwork, architecture: TinyArchitecture, tokenizer: QwenTokenizer,
-    vocabulary: Path, provenance: dict[str, Any],
+    vocabulary: Path, provenance: dict[str, Any], stored_dtype: str = "fp32",
 ) -> None:
-    """Write the model in the official Qwen-VL layout (weights in float32)."""
+    """Write the model in the official Qwen-VL layout, its weights stored as ``stored_dtype``
+    (``STORED_DTYPES``; fp16 halves the file of float32 and rounds each weight to 11 significant bits)."""
+    if stored_dtype not in STORED_DTYPES:
+        raise ConfigError(f"stored dtype {stored_dtype!r} is not one of {', '.join(STORED_DTYPES)}")
+    dtype = STORED_DTYPES[stored_dtype]
     folder.mkdir(parents=True, exist_ok=True)
     config = architecture.config_json(tokenizer)
+    config["torch_dtype"] = str(dtype).removeprefix("torch.")
     config["evalkit_training"] = provenance
     (folder / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     generation = generation_config_json(tokenizer)
@@ -81,5 +89,5 @@ def export_checkpoint(
                                                    encoding="utf-8")
     if vocabulary.resolve() != (folder / "qwen.tiktoken").resolve():
         shutil.copyfile(vocabulary, folder / "qwen.tiktoken")
-    weights = {k: v.detach().float().contiguous() for k, v in network.state_dict().items()}
+    weights = {k: v.detach().to(dtype).contiguous() for k, v in network.state_dict().items()}
     save_file(weights, str(folder / "model.safetensors"), metadata={"format": "pt"})

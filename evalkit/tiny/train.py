@@ -35,7 +35,8 @@ clear pair is relative to each other (``auxiliary.vqa_rows``); off by default, u
 model's seventh and eighth runs.
 Training is in fp32 by default. ``--bf16`` trains under bf16 autocast, which is fast only on a CPU with
 native bf16 instructions; on one without, the run logs a warning (``bench/tiny_train_speed.py``).
-``--export`` copies the final model to a folder (the bundled one is ``evalkit/_models/qwen-vl-tiny``).
+``--export`` copies the final model to a folder (the bundled one is ``evalkit/_models/qwen-vl-tiny``);
+``--export-dtype fp16`` (or ``bf16``) stores its weights at half the size, the model still running in fp32.
 
 Every ``LOG_EVERY`` steps ``DIR/train.log`` gets a line with the mean loss of those steps' answers per task
 (``by_task``) and per task and subtask (``by_subtask``, e.g. ``synth_mme/position``), so that a subtask
@@ -174,7 +175,7 @@ def _summed_loss(network: QwenVLNetwork, hidden: torch.Tensor, rows: torch.Tenso
 
 
 def train(settings: TrainSettings, export: Path | None = None, resume: bool = False,
-          stop_at: int | None = None, init_from: Path | None = None) -> Path:
+          stop_at: int | None = None, init_from: Path | None = None, export_dtype: str = "fp32") -> Path:
     torch.set_num_threads(settings.threads)
     work = settings.work_dir
     work.mkdir(parents=True, exist_ok=True)
@@ -270,7 +271,7 @@ def train(settings: TrainSettings, export: Path | None = None, resume: bool = Fa
         if export is not None:
             network.eval()
             export_checkpoint(export, network, architecture, tokenizer, vocab,
-                              provenance(settings, max(start, end), lineage))
+                              provenance(settings, max(start, end), lineage), export_dtype)
         _log(log, {"event": "done", "step": max(start, end)})
     return work / "model"
 
@@ -306,8 +307,7 @@ def _log(handle: object, record: dict[str, object]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    settings, export, resume, stop_at, init_from = parse_args(argv)
-    train(settings, export, resume, stop_at, init_from)
+    train(**parse_args(argv)._asdict())
     return 0
 
 
