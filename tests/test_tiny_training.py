@@ -167,6 +167,34 @@ def test_an_fp16_export_is_half_the_size_and_loads_in_fp32_as_the_rounded_weight
     assert "invalid choice: 'int8'" in capsys.readouterr().err
 
 
+def test_the_mix_decides_which_tasks_training_draws_and_is_recorded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from evalkit.models.qwen_vl.tokenizer import QwenTokenizer
+    from evalkit.tiny.train import batch_stream
+
+    work = tmp_path / "reading"
+    run = replace(settings(work, 1), mix={"synth_ocrvqa": 1.0}, curriculum_tasks=())
+    train(run)
+    tokenizer = QwenTokenizer.from_file(work / "qwen.tiktoken", image_span=run.architecture.queries)
+    drawn = {task for batch in batch_stream(run, tokenizer).packed(0, 2) for task in batch.tasks}
+    assert drawn == {"synth_ocrvqa"}
+    config = json.loads((work / "model" / "config.json").read_text())
+    assert config["evalkit_training"]["settings"]["mix"] == {"synth_ocrvqa": 1.0}
+    parsed = parse_args(["--work-dir", "x", "--mix", "synth_mme=2, synth_seed=0.5", "--curriculum-tasks", "synth_mme"])
+    assert parsed.settings.mix == {"synth_mme": 2.0, "synth_seed": 0.5}
+    assert parse_args(["--work-dir", "x"]).settings.mix == TrainSettings(work_dir=Path(".")).mix
+    for bad, message in (("synth_mme", "is not TASK=WEIGHT"), ("synth_nope=1", "is not TASK=WEIGHT"),
+                         ("synth_mme=x", "is not a number"), ("synth_mme=0", "must be positive"),
+                         ("synth_mme=1,synth_mme=2", "given twice")):
+        with pytest.raises(SystemExit):
+            parse_args(["--work-dir", "x", "--mix", bad, "--curriculum-tasks", ""])
+        assert message in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # the default curriculum's task is not trained: say how to fix it
+        parse_args(["--work-dir", "x", "--mix", "synth_mme=1"])
+    assert "pass --curriculum-tasks ''" in capsys.readouterr().err
+
+
 def test_learning_rate_warms_up_then_decays_to_the_floor() -> None:
     s = TrainSettings(work_dir=Path("."), steps=100, lr=1e-3, warmup=10, min_lr_ratio=0.1)
     assert learning_rate(s, 0) == pytest.approx(1e-4)

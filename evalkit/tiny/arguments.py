@@ -74,6 +74,10 @@ def parse_args(argv: list[str] | None = None) -> Invocation:
     parser.add_argument("--vqa-places", action=switch, default=defaults.vqa_places,
                         help="VQA images also ask where each shape is and where each pair is relative to "
                              "each other, answered in SEED's option words")
+    parser.add_argument("--mix", type=_mix, default=dict(defaults.mix), metavar="TASK=WEIGHT,...",
+                        help="the tasks training draws images from and their weights (relative; a task left "
+                             "out is not trained on). Default: "
+                             + ",".join(f"{task}={weight:g}" for task, weight in defaults.mix.items()))
     parser.add_argument("--curriculum-tasks", default=",".join(defaults.curriculum_tasks),
                         help="comma-separated tasks whose early scenes hold a single shape ('' for none)")
     parser.add_argument("--curriculum-until", type=float, default=defaults.curriculum_until,
@@ -108,10 +112,10 @@ def parse_args(argv: list[str] | None = None) -> Invocation:
     if args.option_check_weight < 0 or args.dense_weight < 0:
         parser.error("--option-check-weight and --dense-weight must be 0 or more")
     curriculum_tasks = tuple(t.strip() for t in args.curriculum_tasks.split(",") if t.strip())
-    unknown = [t for t in curriculum_tasks if t not in defaults.mix]
+    unknown = [t for t in curriculum_tasks if t not in args.mix]
     if unknown:
         parser.error(f"--curriculum-tasks: {', '.join(unknown)} not among the trained tasks "
-                     f"({', '.join(defaults.mix)})")
+                     f"({', '.join(args.mix)}); name tasks of --mix, or pass --curriculum-tasks ''")
     if not 0 < args.curriculum_until <= 1:
         parser.error("--curriculum-until must be a fraction of the run in (0, 1]")
     if args.stop_at is not None and args.stop_at <= 0:
@@ -127,8 +131,31 @@ def parse_args(argv: list[str] | None = None) -> Invocation:
                              seed_locations_and_scenes=args.seed_locations_and_scenes,
                              balanced_counts=args.balanced_counts, vqa_places=args.vqa_places,
                              curriculum_until=args.curriculum_until, schedule_start=args.schedule_start,
+                             mix=args.mix,
                              architecture=replace(defaults.architecture, layers=args.layers, queries=args.queries,
                                                   hidden_size=args.hidden_size, mlp_width=args.mlp_width))
     if args.resume and args.init_from is not None:
         parser.error("--resume and --init-from exclude each other: resume uses the state in --work-dir")
     return Invocation(settings, args.export, args.resume, args.stop_at, args.init_from, args.export_dtype)
+
+
+def _mix(text: str) -> dict[str, float]:
+    """``synth_mme=0.2,synth_seed=0.1`` as a mix, each task one the training knows, each weight positive."""
+    known = TrainSettings(work_dir=Path(".")).mix
+    mix: dict[str, float] = {}
+    for item in (part.strip() for part in text.split(",")):
+        task, sep, weight = item.partition("=")
+        task = task.strip()
+        if not sep or task not in known:
+            raise argparse.ArgumentTypeError(
+                f"{item!r} is not TASK=WEIGHT with TASK one of {', '.join(known)}")
+        try:
+            value = float(weight)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{item!r}: the weight {weight.strip()!r} is not a number") from None
+        if not math.isfinite(value) or value <= 0:
+            raise argparse.ArgumentTypeError(f"{item!r}: a weight must be positive (leave a task out to skip it)")
+        if task in mix:
+            raise argparse.ArgumentTypeError(f"{task} is given twice")
+        mix[task] = value
+    return mix

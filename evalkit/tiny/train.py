@@ -17,6 +17,8 @@ step of the checkpoint a continuation starts from). ``--layers`` sets the langua
 continuation from a shallower checkpoint keeps its layers and adds fresh ones on top whose output
 projections start at zero, so that it starts out computing what the checkpoint computes
 (``initialization.grow``).
+``--mix TASK=WEIGHT,...`` sets which synthetic tasks training draws images from, and how often
+(``settings.DEFAULT_MIX`` by default; the vocabulary is learned from the mixed tasks' examples).
 ``--curriculum-tasks`` and ``--curriculum-until`` set which tasks start from single-shape scenes and
 for how much of the run (by default grounding only, for the first quarter).
 Dense targets that name a shape's place and a glyph's word, and a vocabulary learned from answers as
