@@ -168,7 +168,7 @@ def test_an_fp16_export_is_half_the_size_and_loads_in_fp32_as_the_rounded_weight
 
 
 def test_the_mix_decides_which_tasks_training_draws_and_is_recorded(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    two_steps: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from evalkit.models.qwen_vl.tokenizer import QwenTokenizer
     from evalkit.tiny.train import batch_stream
@@ -179,6 +179,8 @@ def test_the_mix_decides_which_tasks_training_draws_and_is_recorded(
     tokenizer = QwenTokenizer.from_file(work / "qwen.tiktoken", image_span=run.architecture.queries)
     drawn = {task for batch in batch_stream(run, tokenizer).packed(0, 2) for task in batch.tasks}
     assert drawn == {"synth_ocrvqa"}
+    # the vocabulary is learned from every synthetic task whatever the mix, so that mixes can continue each other
+    assert (work / "qwen.tiktoken").read_bytes() == (two_steps / "qwen.tiktoken").read_bytes()
     config = json.loads((work / "model" / "config.json").read_text())
     assert config["evalkit_training"]["settings"]["mix"] == {"synth_ocrvqa": 1.0}
     parsed = parse_args(["--work-dir", "x", "--mix", "synth_mme=2, synth_seed=0.5", "--curriculum-tasks", "synth_mme"])

@@ -18,7 +18,7 @@ continuation from a shallower checkpoint keeps its layers and adds fresh ones on
 projections start at zero, so that it starts out computing what the checkpoint computes
 (``initialization.grow``).
 ``--mix TASK=WEIGHT,...`` sets which synthetic tasks training draws images from, and how often
-(``settings.DEFAULT_MIX`` by default; the vocabulary is learned from the mixed tasks' examples).
+(``settings.DEFAULT_MIX`` by default; the vocabulary is learned from every task's examples whatever the mix).
 ``--curriculum-tasks`` and ``--curriculum-until`` set which tasks start from single-shape scenes and
 for how much of the run (by default grounding only, for the first quarter).
 Dense targets that name a shape's place and a glyph's word, and a vocabulary learned from answers as
@@ -78,6 +78,7 @@ from evalkit.tiny.initialization import grow, initialize
 from evalkit.tiny.packing import PackedBatch, packed_hidden
 from evalkit.tiny.sequences import FAMILY, answer_text, appended_answer, samples_of
 from evalkit.tiny.settings import (
+    DEFAULT_MIX,
     TrainSettings,
     check_resumed_settings,
     jsonable,
@@ -89,9 +90,11 @@ LOG_EVERY = 20  # steps per line of the training log
 
 
 def build_vocabulary(settings: TrainSettings, path: Path) -> None:
-    """Learn BPE merges from the prompts and answers of train examples (a stream apart from training's)."""
+    """Learn BPE merges from the prompts and answers of train examples (a stream apart from training's)
+    of every synthetic task training knows, whatever the run's mix: runs of different mixes share the
+    vocabulary, so that one can continue from another (``--init-from``)."""
     texts: list[str] = []
-    for task in settings.mix:
+    for task in DEFAULT_MIX:
         spec = get_task(task)
         protocol = spec.protocol("qwen-vl")
         examples = generate_examples(task, "train", settings.vocab_examples, settings.seed + 1_000_003)
