@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from evalkit.tiny.checkpoint import STORED_DTYPES
-from evalkit.tiny.settings import TrainSettings
+from evalkit.tiny.settings import DEFAULT_MIX, TrainSettings
 
 DESCRIPTION = "Train qwen-vl-tiny on the synthetic train splits (see evalkit/tiny/train.py)."
 
@@ -141,7 +141,7 @@ def parse_args(argv: list[str] | None = None) -> Invocation:
 
 def _mix(text: str) -> dict[str, float]:
     """``synth_mme=0.2,synth_seed=0.1`` as a mix, each task one the training knows, each weight positive."""
-    known = TrainSettings(work_dir=Path(".")).mix
+    known = DEFAULT_MIX
     mix: dict[str, float] = {}
     for item in (part.strip() for part in text.split(",")):
         task, sep, weight = item.partition("=")

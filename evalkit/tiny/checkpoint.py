@@ -23,10 +23,10 @@ from evalkit.models.qwen_vl.tokenizer import QwenTokenizer
 from evalkit.tiny.architecture import TinyArchitecture, generation_config_json
 
 STATE_TENSORS = "state.safetensors"
+STATE_JSON = "state.json"
 # how an export may store its weights; config.json keeps ``"fp32": true`` whichever is chosen, so that the
 # loader reads them into float32 as it does the official bf16 checkpoints' (``torch_dtype`` records the storage)
 STORED_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
-STATE_JSON = "state.json"
 
 
 def save_state(folder: Path, network: QwenVLNetwork, optimizer: torch.optim.Optimizer, info: dict[str, Any]) -> None:
