@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from evalkit.errors import ConfigError
 from evalkit.models.qwen_vl.config import QwenVLConfig
 from evalkit.models.qwen_vl.network import QwenVLNetwork
 from evalkit.models.qwen_vl.tokenizer import IMAGE_SPAN, QwenTokenizer
@@ -24,7 +25,7 @@ from evalkit.tiny.initialization import initialize
 from evalkit.tiny.packing import pack, shared_prefix
 from evalkit.tiny.sequences import samples_of, training_sequences
 from evalkit.tiny.settings import DEFAULT_MIX
-from evalkit.tiny.train import packed_losses, sequence_losses
+from evalkit.tiny.train import answer_objective, packed_losses, sequence_losses
 from evalkit.tiny.vocabulary import mergeable_ranks, train_bpe, write_tiktoken
 
 SMALL = TinyArchitecture(hidden_size=128, layers=1, mlp_width=64, vision_width=64, vision_layers=1)
@@ -58,6 +59,33 @@ def test_packed_losses_equal_the_losses_of_the_sequences_one_by_one(tokenizer: Q
                            for s in sequences])
     torch.testing.assert_close(together, alone, rtol=1e-5, atol=1e-5)
     assert float(dense) == 0.0 and packed.dense_ids.numel() == 0  # the stream was not asked for dense targets
+
+
+def test_balancing_by_images_gives_each_image_one_share_of_the_answer_loss(tokenizer: QwenTokenizer) -> None:
+    network = QwenVLNetwork(QwenVLConfig.from_dict(SMALL.config_json(tokenizer)))
+    initialize(network, 0)
+    stream = BatchStream({"synth_vqa": 1.0, "synth_ocrvqa": 1.0}, tokenizer, 0, 6, 100, Curriculum(()),
+                         SMALL.image_size, auxiliary=AuxiliaryQuestions(option_lookups=0))
+    groups = stream.groups(3)
+    sizes = [len(group.sequences) for group in groups]
+    assert len(set(sizes)) > 1  # images asking different numbers of questions
+    parts = [groups[:2], groups[2:]]  # two micro-batches of one step
+    packed = [pack(part, tokenizer.eod_id, SMALL.image_size, tokenizer.img_start_id) for part in parts]
+    assert packed[0].sequence_rows.tolist() == [row for row, n in enumerate(sizes[:2]) for _ in range(n)]
+    with torch.no_grad():
+        losses = [packed_losses(network, batch, bf16=False).answers for batch in packed]
+    every = torch.cat(losses)
+    n_sequences, n_images = len(every), len(groups)
+    by_questions = sum(answer_objective(loss, batch, "questions", n_sequences, n_images)
+                       for loss, batch in zip(losses, packed))
+    by_images = sum(answer_objective(loss, batch, "images", n_sequences, n_images)
+                    for loss, batch in zip(losses, packed))
+    torch.testing.assert_close(by_questions, every.mean())
+    image_means = torch.stack([chunk.mean() for chunk in every.split(sizes)])
+    torch.testing.assert_close(by_images, image_means.mean())
+    assert abs(float(by_images) - float(by_questions)) > 1e-4  # the two weigh the same losses differently
+    with pytest.raises(ConfigError, match="questions, images"):
+        answer_objective(losses[0], packed[0], "tasks", n_sequences, n_images)
 
 
 def test_the_shared_prefix_holds_the_whole_image_span_and_no_answer(tokenizer: QwenTokenizer) -> None:

@@ -197,6 +197,21 @@ def test_the_mix_decides_which_tasks_training_draws_and_is_recorded(
     assert "pass --curriculum-tasks ''" in capsys.readouterr().err
 
 
+def test_balancing_by_images_changes_training_and_is_recorded(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    by_questions, by_images = tmp_path / "questions", tmp_path / "images"
+    train(settings(by_questions, 1))
+    train(replace(settings(by_images, 1), balance="images"))
+    assert not torch.equal(weights(by_questions)["lm_head.weight"], weights(by_images)["lm_head.weight"])
+    config = json.loads((by_images / "model" / "config.json").read_text())
+    assert config["evalkit_training"]["settings"]["balance"] == "images"
+    assert parse_args(["--work-dir", "x", "--balance", "images"]).settings.balance == "images"
+    assert parse_args(["--work-dir", "x"]).settings.balance == "questions"
+    with pytest.raises(SystemExit):
+        parse_args(["--work-dir", "x", "--balance", "tasks"])
+    assert "invalid choice: 'tasks'" in capsys.readouterr().err
+
+
 def test_learning_rate_warms_up_then_decays_to_the_floor() -> None:
     s = TrainSettings(work_dir=Path("."), steps=100, lr=1e-3, warmup=10, min_lr_ratio=0.1)
     assert learning_rate(s, 0) == pytest.approx(1e-4)
@@ -323,7 +338,7 @@ def test_a_resume_under_other_settings_fails_before_training(tmp_path: Path) -> 
     train(settings(work, 2), stop_at=1)
     state_before = (work / "state.json").read_text()
     for changed in (replace(settings(work, 2), dense_places=False), replace(settings(work, 2), lr=1e-3),
-                    replace(settings(work, 2), bf16=True)):
+                    replace(settings(work, 2), bf16=True), replace(settings(work, 2), balance="images")):
         with pytest.raises(ConfigError, match="resume with the options the run started with"):
             train(changed, resume=True)
     with pytest.raises(ConfigError, match=r"dense_places: True in the state, False now"):

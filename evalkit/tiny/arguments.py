@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from evalkit.tiny.checkpoint import STORED_DTYPES
-from evalkit.tiny.settings import DEFAULT_MIX, TrainSettings
+from evalkit.tiny.settings import BALANCES, DEFAULT_MIX, TrainSettings
 
 DESCRIPTION = "Train qwen-vl-tiny on the synthetic train splits (see evalkit/tiny/train.py)."
 
@@ -78,6 +78,10 @@ def parse_args(argv: list[str] | None = None) -> Invocation:
                         help="the tasks training draws images from and their weights (relative; a task left "
                              "out is not trained on). Default: "
                              + ",".join(f"{task}={weight:g}" for task, weight in defaults.mix.items()))
+    parser.add_argument("--balance", choices=BALANCES, default=defaults.balance,
+                        help="how a step's answers share the objective: every question alike (the default), "
+                             "or every image alike, its questions sharing its part, so that each task weighs "
+                             "as much as --mix draws it")
     parser.add_argument("--curriculum-tasks", default=",".join(defaults.curriculum_tasks),
                         help="comma-separated tasks whose early scenes hold a single shape ('' for none)")
     parser.add_argument("--curriculum-until", type=float, default=defaults.curriculum_until,
@@ -131,7 +135,7 @@ def parse_args(argv: list[str] | None = None) -> Invocation:
                              seed_locations_and_scenes=args.seed_locations_and_scenes,
                              balanced_counts=args.balanced_counts, vqa_places=args.vqa_places,
                              curriculum_until=args.curriculum_until, schedule_start=args.schedule_start,
-                             mix=args.mix,
+                             mix=args.mix, balance=args.balance,
                              architecture=replace(defaults.architecture, layers=args.layers, queries=args.queries,
                                                   hidden_size=args.hidden_size, mlp_width=args.mlp_width))
     if args.resume and args.init_from is not None:

@@ -54,6 +54,7 @@ class PackedBatch:
     check_rows: torch.Tensor  # (option checks,) row, column and id of each option check
     check_cols: torch.Tensor  # (``TrainingSequence.checks``)
     check_ids: torch.Tensor
+    sequence_rows: torch.Tensor  # (sequences,) the row (image) of each packed sequence
 
 
 def _with_spans_blanked(ids: Sequence[int], image_start_id: int) -> list[int]:
@@ -100,6 +101,7 @@ def pack(groups: Sequence[ImageGroup], pad_id: int, image_size: int, image_start
     targets: list[tuple[int, int, int, int]] = []
     tasks: list[str] = []
     subtasks: list[str | None] = []
+    sequence_rows: list[int] = []
     images = []
     longest = []
     dense: list[tuple[int, int, int]] = []
@@ -127,6 +129,7 @@ def pack(groups: Sequence[ImageGroup], pad_id: int, image_size: int, image_start
                           for index, token in sequence.checks)
             tasks.append(sequence.task)
             subtasks.append(sequence.subtask)
+            sequence_rows.append(row)
         rows.append(ids)
         positions.append(pos)
         segments.append(seg)
@@ -151,7 +154,7 @@ def pack(groups: Sequence[ImageGroup], pad_id: int, image_size: int, image_start
     return PackedBatch(ids_t, pos_t, mask.unsqueeze(1), preprocess_images(images, image_size),
                        torch.tensor(longest), loss[:, 0], loss[:, 1], loss[:, 2], loss[:, 3], tuple(tasks),
                        cells[:, 0], cells[:, 1], cells[:, 2], tuple(subtasks),
-                       checked[:, 0], checked[:, 1], checked[:, 2])
+                       checked[:, 0], checked[:, 1], checked[:, 2], torch.tensor(sequence_rows, dtype=torch.long))
 
 
 def packed_hidden(network: QwenVLNetwork, batch: PackedBatch) -> torch.Tensor:

@@ -23,6 +23,12 @@ DEFAULT_MIX = {
 }  # fmt: skip
 
 
+# "questions": each packed question's mean answer loss counts alike, so a task's part of the objective
+# is its part of the questions (an image of VQA asks ~18, one of OCR-VQA 2); "images": each image
+# counts alike, its questions sharing its part, so a task's part is its part of the images (the mix)
+BALANCES = ("questions", "images")
+
+
 @dataclass(frozen=True)
 class TrainSettings:
     work_dir: Path
@@ -65,6 +71,9 @@ class TrainSettings:
     # token); False, the recipe of earlier models, learns every answer with a space before it
     vocab_as_appended: bool = True
     mix: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MIX))
+    # how a step's answers share the objective (``BALANCES``): every question alike, or every image
+    # alike, its questions sharing its part
+    balance: str = "questions"
     architecture: TinyArchitecture = field(default_factory=TinyArchitecture)
 
     def auxiliary_questions(self) -> AuxiliaryQuestions | None:

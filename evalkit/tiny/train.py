@@ -19,6 +19,8 @@ projections start at zero, so that it starts out computing what the checkpoint c
 (``initialization.grow``).
 ``--mix TASK=WEIGHT,...`` sets which synthetic tasks training draws images from, and how often
 (``settings.DEFAULT_MIX`` by default; the vocabulary is learned from every task's examples whatever the mix).
+``--balance images`` weighs every image of a step alike in the objective, its questions sharing its
+part, where by default every question weighs alike (an image of VQA asks about 18, one of OCR-VQA 2).
 ``--curriculum-tasks`` and ``--curriculum-until`` set which tasks start from single-shape scenes and
 for how much of the run (by default grounding only, for the first quarter).
 Dense targets that name a shape's place and a glyph's word, and a vocabulary learned from answers as
@@ -78,6 +80,7 @@ from evalkit.tiny.initialization import grow, initialize
 from evalkit.tiny.packing import PackedBatch, packed_hidden
 from evalkit.tiny.sequences import FAMILY, answer_text, appended_answer, samples_of
 from evalkit.tiny.settings import (
+    BALANCES,
     DEFAULT_MIX,
     TrainSettings,
     check_resumed_settings,
@@ -171,6 +174,19 @@ def packed_losses(network: QwenVLNetwork, batch: PackedBatch, bf16: bool) -> Pac
                         _summed_loss(network, hidden, batch.check_rows, batch.check_cols, batch.check_ids))
 
 
+def answer_objective(losses: torch.Tensor, batch: PackedBatch, balance: str, n_sequences: int,
+                     n_images: int) -> torch.Tensor:
+    """A micro-batch's part of the step's answer loss, ``losses`` being its sequences' mean answer losses
+    and the step holding ``n_sequences`` sequences of ``n_images`` images in all (``settings.BALANCES``):
+    the mean over the step's questions, or over its images of each image's mean over its questions."""
+    if balance == "questions":
+        return losses.sum() / n_sequences
+    if balance == "images":
+        per_row = torch.bincount(batch.sequence_rows, minlength=batch.ids.size(0))
+        return (losses / per_row[batch.sequence_rows]).sum() / n_images
+    raise ConfigError(f"unknown balance {balance!r}; use one of {', '.join(BALANCES)}")
+
+
 def _summed_loss(network: QwenVLNetwork, hidden: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor,
                  ids: torch.Tensor) -> torch.Tensor:
     """The LM head's summed loss for token ``ids`` at the hidden states at ``rows``, ``cols``."""
@@ -243,15 +259,17 @@ def train(settings: TrainSettings, export: Path | None = None, resume: bool = Fa
             total = 0.0
             batches = stream.packed(step, settings.micro_batch)
             n_sequences = sum(len(b.tasks) for b in batches)
+            n_images = sum(b.ids.size(0) for b in batches)
             n_cells = max(1, sum(b.dense_ids.numel() for b in batches))
             n_checks = max(1, sum(b.check_ids.numel() for b in batches))
             for batch in batches:
                 losses, dense, checks = packed_losses(network, batch, settings.bf16)
-                objective = losses.sum() / n_sequences + settings.dense_weight * dense / n_cells
+                answers = answer_objective(losses, batch, settings.balance, n_sequences, n_images)
+                objective = answers + settings.dense_weight * dense / n_cells
                 if settings.option_check_weight > 0:
                     objective = objective + settings.option_check_weight * checks / n_checks
                 objective.backward()
-                total += float(losses.detach().sum()) / n_sequences
+                total += float(answers.detach())
                 if batch.dense_ids.numel():
                     running["dense"].append(float(dense.detach()) / batch.dense_ids.numel())
                 if batch.check_ids.numel():
