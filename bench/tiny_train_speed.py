@@ -1,5 +1,5 @@
-"""Training step time of ``qwen-vl-tiny`` under different micro-batch sizes, precisions and resampler
-query counts, side by side.
+"""Training step time of ``qwen-vl-tiny`` under different micro-batch sizes, precisions, resampler
+query counts, images per step and questions per image, side by side.
 
 Three things decide how fast a step trains on a CPU. The micro-batch: a step's images are packed one
 row each, sorted by length and computed ``--micro-batch`` rows at a time; every row of a micro-batch
@@ -8,14 +8,22 @@ either way). The precision: bf16 autocast pays only on a CPU with native bf16 in
 (AVX512-BF16, AMX); without them its kernels are emulated. The resampler's queries (``--queries``):
 each is one image token the language model reads, for every question about the image.
 
-Every variant trains a network of the default sizes (vocabulary learned as training learns it) on
-the same packed batches of the default mix (the same images and questions; only the image spans'
-length follows the query count), from the same weights for the same query count; the variants alternate for a
-number of rounds, each round one optimizer step per batch. Printed: whether torch reports native
-bf16, each round's seconds per step, and each variant's fastest round as a ratio of the first
-variant's (below 1: faster than it).
+Two more decide how many images a second it sees: the images a step holds and how many of each
+image's questions it keeps (``--batch-size``, ``--questions-per-image``).
+
+Every variant trains a network of the sizes and options ``--train-args`` gives (the training
+script's own arguments; by default its defaults; the vocabulary learned as training learns it) on
+packed batches drawn for the same steps of the same stream: the same images and questions when the
+variants share the images per step and questions per image, only the image spans' length following
+the query count. Variants of one query count start from the same weights; they alternate for a
+number of rounds, each round one optimizer step per batch, with the objective training computes
+(answers, dense targets, option checks when weighted). Printed: whether torch reports native bf16,
+each round's seconds per step and images a second, and each variant's fastest round as a ratio of
+the first variant's, per step and per image (below 1: faster than it).
 
     python bench/tiny_train_speed.py [--variants fp32:24,fp32:8,bf16:8,fp32:8:64] [--steps 2] [--rounds 3]
+    python bench/tiny_train_speed.py --train-args "--layers 4 --hidden-size 256 --mlp-width 512 --queries 16" \
+        --variants fp32:2:16:8,fp32:4:16:32:3 --first-step 3000
 """
 
 from __future__ import annotations
@@ -23,40 +31,69 @@ from __future__ import annotations
 import argparse
 import copy
 import math
+import shlex
 import sys
 import tempfile
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from evalkit.tiny.settings import TrainSettings  # noqa: E402
 
-def parse_variants(text: str) -> list[tuple[str, int, int]]:
-    """``PRECISION:MICRO_BATCH[:QUERIES]`` items (queries 256 when left out)."""
+
+@dataclass(frozen=True)
+class Variant:
+    precision: str
+    micro_batch: int
+    queries: int
+    batch_size: int
+    questions_per_image: int
+
+    @property
+    def name(self) -> str:
+        kept = f", {self.questions_per_image} questions an image" if self.questions_per_image else ""
+        return (f"{self.precision} micro-batch {self.micro_batch} queries {self.queries}, "
+                f"{self.batch_size} images{kept}")
+
+
+VARIANT_FORM = "PRECISION:MICRO_BATCH[:QUERIES[:IMAGES[:QUESTIONS]]]"
+
+
+def parse_variants(text: str, base_queries: int, base_images: int, base_questions: int) -> list[Variant]:
+    """``PRECISION:MICRO_BATCH[:QUERIES[:IMAGES[:QUESTIONS]]]`` items; what is left out is the base
+    settings' (queries 256, 24 images a step and every question of an image by default)."""
     variants = []
     for item in text.split(","):
         fields = item.strip().split(":")
-        precision, micro, queries = (fields + ["256"])[:3] if len(fields) in (2, 3) else ("", "", "")
-        if (precision not in ("fp32", "bf16") or not micro.isdigit() or int(micro) <= 0
-                or not queries.isdigit() or int(queries) <= 0 or math.isqrt(int(queries)) ** 2 != int(queries)):
-            raise SystemExit(f"--variants: {item!r} is not PRECISION:MICRO_BATCH[:QUERIES] (e.g. fp32:8, bf16:24 "
-                             f"or fp32:8:64; queries a square number)")
-        variants.append((precision, int(micro), int(queries)))
+        numbers = fields[1:]
+        if (not 2 <= len(fields) <= 5 or fields[0] not in ("fp32", "bf16")
+                or not all(n.isdigit() for n in numbers)):
+            raise SystemExit(f"--variants: {item!r} is not {VARIANT_FORM} (e.g. fp32:8, bf16:24, fp32:8:64 "
+                             f"or fp32:4:16:32:3)")
+        micro, queries, images, questions = [int(n) for n in numbers] + [base_queries, base_images,
+                                                                           base_questions][len(numbers) - 1:]
+        if micro <= 0 or images <= 0 or queries <= 0 or math.isqrt(queries) ** 2 != queries:
+            raise SystemExit(f"--variants: {item!r}: the micro-batch and images must be positive and the "
+                             f"queries a square number")
+        variants.append(Variant(fields[0], micro, queries, images, questions))
     return variants
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--variants", default="fp32:24,fp32:8,bf16:8,fp32:8:64",
-                        help="comma-separated PRECISION:MICRO_BATCH[:QUERIES]; the first is the reference")
+                        help=f"comma-separated {VARIANT_FORM}; the first is the reference")
+    parser.add_argument("--train-args", default="",
+                        help="the training script's arguments that set the sizes and options measured "
+                             "(e.g. \"--layers 4 --hidden-size 256 --queries 16 --vqa-places\")")
     parser.add_argument("--steps", type=int, default=2, help="optimizer steps per round and variant")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--first-step", type=int, default=2000, help="training step the batches are drawn for")
     args = parser.parse_args()
-    variants = parse_variants(args.variants)
 
     import torch
 
@@ -64,54 +101,69 @@ def main() -> int:
     from evalkit.models.qwen_vl.network import QwenVLNetwork
     from evalkit.models.qwen_vl.tokenizer import QwenTokenizer
     from evalkit.tiny.initialization import initialize
-    from evalkit.tiny.settings import TrainSettings
-    from evalkit.tiny.train import batch_stream, build_vocabulary, native_bf16, packed_losses
+    from evalkit.tiny.train import batch_stream, build_vocabulary, native_bf16, packed_losses, parse_args
 
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
-        settings = TrainSettings(work_dir=Path(tmp))
+        settings = replace(parse_args(["--work-dir", tmp, *shlex.split(args.train_args)]).settings,
+                           work_dir=Path(tmp))
+        variants = parse_variants(args.variants, settings.architecture.queries, settings.batch_size,
+                                  settings.questions_per_image)
         vocab = Path(tmp) / "qwen.tiktoken"
         build_vocabulary(settings, vocab)
-        tokenizers = {q: QwenTokenizer.from_file(vocab, image_span=q) for _, _, q in variants}
-    networks, starts, steps = {}, {}, {}
-    for queries, tokenizer in tokenizers.items():
-        sized = replace(settings, architecture=replace(settings.architecture, queries=queries))
-        networks[queries] = QwenVLNetwork(QwenVLConfig.from_dict(sized.architecture.config_json(tokenizer)))
-        initialize(networks[queries], settings.seed)
-        starts[queries] = copy.deepcopy(networks[queries].state_dict())
-        stream = batch_stream(sized, tokenizer)
-        for _, micro, q in variants:
-            if q == queries and (micro, q) not in steps:
-                steps[micro, q] = [stream.packed(args.first_step + i, micro) for i in range(args.steps)]
-    sequences = sum(len(b.tasks) for batches in next(iter(steps.values())) for b in batches)
-    print(f"torch {torch.__version__}, {args.threads} threads, native bf16: {native_bf16()}")
-    print(f"{args.steps} steps of {settings.batch_size} images ({sequences} sequences) per round and variant")
+        tokenizers = {v.queries: QwenTokenizer.from_file(vocab, image_span=v.queries) for v in variants}
 
-    def round_seconds(bf16: bool, micro: int, queries: int) -> float:
-        network = networks[queries]
-        network.load_state_dict(starts[queries])
+    def sized(variant: Variant) -> TrainSettings:
+        return replace(settings, batch_size=variant.batch_size, questions_per_image=variant.questions_per_image,
+                       architecture=replace(settings.architecture, queries=variant.queries))
+
+    networks, starts, steps = {}, {}, {}
+    for variant in variants:
+        if variant.queries not in networks:
+            tokenizer = tokenizers[variant.queries]
+            config = QwenVLConfig.from_dict(sized(variant).architecture.config_json(tokenizer))
+            networks[variant.queries] = QwenVLNetwork(config)
+            initialize(networks[variant.queries], settings.seed)
+            starts[variant.queries] = copy.deepcopy(networks[variant.queries].state_dict())
+        stream = batch_stream(sized(variant), tokenizers[variant.queries])
+        steps[variant] = [stream.packed(args.first_step + i, variant.micro_batch) for i in range(args.steps)]
+    print(f"torch {torch.__version__}, {args.threads} threads, native bf16: {native_bf16()}")
+    for variant in dict.fromkeys(variants):
+        sequences = sum(len(b.tasks) for batches in steps[variant] for b in batches)
+        tokens = sum(int(b.ids.numel()) for batches in steps[variant] for b in batches)
+        print(f"{variant.name}: {args.steps} steps of {sequences} sequences, {tokens} tokens with padding")
+
+    def round_seconds(variant: Variant) -> float:
+        network = networks[variant.queries]
+        network.load_state_dict(starts[variant.queries])
         optimizer = torch.optim.AdamW(network.parameters(), lr=settings.lr)
         began = time.perf_counter()
-        for batches in steps[micro, queries]:
+        for batches in steps[variant]:
             optimizer.zero_grad(set_to_none=True)
             n_sequences = sum(len(b.tasks) for b in batches)
             n_cells = max(1, sum(b.dense_ids.numel() for b in batches))
+            n_checks = max(1, sum(b.check_ids.numel() for b in batches))
             for batch in batches:
-                losses, dense, _ = packed_losses(network, batch, bf16)
-                (losses.sum() / n_sequences + settings.dense_weight * dense / n_cells).backward()
+                losses, dense, checks = packed_losses(network, batch, variant.precision == "bf16")
+                objective = losses.sum() / n_sequences + settings.dense_weight * dense / n_cells
+                if settings.option_check_weight > 0:
+                    objective = objective + settings.option_check_weight * checks / n_checks
+                objective.backward()
             optimizer.step()
-        return (time.perf_counter() - began) / len(steps[micro, queries])
+        return (time.perf_counter() - began) / len(steps[variant])
 
-    names = [f"{precision} micro-batch {micro} queries {queries}" for precision, micro, queries in variants]
-    best = dict.fromkeys(names, float("inf"))
+    best = dict.fromkeys(variants, float("inf"))
     for r in range(args.rounds):
-        for name, (precision, micro, queries) in zip(names, variants):
-            seconds = round_seconds(precision == "bf16", micro, queries)
-            best[name] = min(best[name], seconds)
-            print(f"round {r + 1} {name}: {seconds:.2f} s/step")
-    reference = names[0]
-    for name in names[1:]:
-        print(f"{name} / {reference} step time (fastest rounds): {best[name] / best[reference]:.2f}")
+        for variant in variants:
+            seconds = round_seconds(variant)
+            best[variant] = min(best[variant], seconds)
+            print(f"round {r + 1} {variant.name}: {seconds:.2f} s/step, {variant.batch_size / seconds:.1f} images/s")
+    reference = variants[0]
+    for variant in variants[1:]:
+        per_step = best[variant] / best[reference]
+        per_image = per_step * reference.batch_size / variant.batch_size
+        print(f"{variant.name} / {reference.name} (fastest rounds): step time {per_step:.2f}, "
+              f"time per image {per_image:.2f}")
     return 0
 
 

@@ -449,3 +449,30 @@ def test_packed_rows_keep_each_sequences_subtask(tokenizer: QwenTokenizer) -> No
     assert packed.tasks == tuple(s.task for s in flat)
     assert {s.subtask for s in flat if s.task == "synth_refcoco"} == {None}
     assert {s.subtask for s in flat if s.task == "synth_mme"} <= {"existence", "count", "position", "color", "OCR"}
+
+
+
+def test_questions_per_image_keeps_a_random_few_of_each_images_sequences_in_their_order(
+    tokenizer: QwenTokenizer,
+) -> None:
+    mix = {"synth_vqa": 1.0, "synth_refcoco": 1.0, "synth_ocrvqa": 1.0}
+    asked = AuxiliaryQuestions(vqa_places=True)
+
+    def stream(cap: int) -> BatchStream:
+        return BatchStream(mix, tokenizer, seed=3, batch_size=12, total_steps=10, curriculum=Curriculum(()),
+                           image_size=SMALL.image_size, auxiliary=asked, questions_per_image=cap)
+
+    kept_firsts, capped_images = set(), 0
+    for step in range(3):
+        # the cap draws apart from the stream's own draws: the images and questions are those without it
+        for full, capped in zip(stream(0).groups(step), stream(3).groups(step), strict=True):
+            everything = [(s.ids, s.answer_start) for s in full.sequences]
+            kept = [everything.index((s.ids, s.answer_start)) for s in capped.sequences]
+            assert len(kept) == min(3, len(everything)) and kept == sorted(kept)
+            assert capped.cell_targets == full.cell_targets
+            if len(everything) > 3:
+                capped_images += 1
+                kept_firsts.add(kept[0])
+    assert capped_images >= 10 and len(kept_firsts) > 1  # a random few, not always the first
+    with pytest.raises(ValueError, match="questions_per_image"):
+        stream(-1)

@@ -472,3 +472,27 @@ def test_the_resampler_starts_out_looking_at_the_patch_under_each_query() -> Non
     own_patch = (query // 16 // 2) * 8 + (query % 16) // 2  # the 16x16 query grid over the 8x8 patches
     assert (weights.argmax(-1) == own_patch).float().mean() > 0.9
     assert weights[:, query, own_patch].mean() > 0.5
+
+
+def test_questions_per_image_spreads_a_steps_questions_over_its_images_and_is_recorded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from evalkit.models.qwen_vl.tokenizer import QwenTokenizer
+    from evalkit.tiny.train import batch_stream
+
+    work = tmp_path / "capped"
+    run = replace(settings(work, 1), questions_per_image=2, mix={"synth_vqa": 1.0})
+    train(run)
+    tokenizer = QwenTokenizer.from_file(work / "qwen.tiktoken", image_span=run.architecture.queries)
+    capped = batch_stream(run, tokenizer).packed(0, 8)
+    uncapped = batch_stream(replace(run, questions_per_image=0), tokenizer).packed(0, 8)
+    per_image = torch.bincount(torch.cat([b.sequence_rows + 8 * i for i, b in enumerate(capped)]))
+    assert per_image.max().item() == 2 and sum(b.pixels.shape[0] for b in capped) == run.batch_size
+    assert sum(len(b.tasks) for b in uncapped) > sum(len(b.tasks) for b in capped)
+    config = json.loads((work / "model" / "config.json").read_text())
+    assert config["evalkit_training"]["settings"]["questions_per_image"] == 2
+    assert parse_args(["--work-dir", "x", "--questions-per-image", "3"]).settings.questions_per_image == 3
+    assert parse_args(["--work-dir", "x"]).settings.questions_per_image == 0
+    with pytest.raises(SystemExit):
+        parse_args(["--work-dir", "x", "--questions-per-image", "-1"])
+    assert "--questions-per-image must be 0 or more" in capsys.readouterr().err

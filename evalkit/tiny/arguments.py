@@ -74,6 +74,9 @@ def parse_args(argv: list[str] | None = None) -> Invocation:
     parser.add_argument("--vqa-places", action=switch, default=defaults.vqa_places,
                         help="VQA images also ask where each shape is and where each pair is relative to "
                              "each other, answered in SEED's option words")
+    parser.add_argument("--questions-per-image", type=int, default=defaults.questions_per_image,
+                        help="keep at most this many of each training image's questions, drawn at random "
+                             "(0: all), so that a step's tokens spread over more images")
     parser.add_argument("--mix", type=_mix, default=dict(defaults.mix), metavar="TASK=WEIGHT,...",
                         help="the tasks training draws images from and their weights (relative; a task left "
                              "out is not trained on). Default: "
@@ -111,8 +114,8 @@ def parse_args(argv: list[str] | None = None) -> Invocation:
         parser.error("--mlp-width must be positive")
     if not 0 <= args.schedule_start < args.steps:
         parser.error("--schedule-start must be a step in [0, --steps)")
-    if args.option_lookups < 0:
-        parser.error("--option-lookups must be 0 or more")
+    if args.option_lookups < 0 or args.questions_per_image < 0:
+        parser.error("--option-lookups and --questions-per-image must be 0 or more")
     if args.option_check_weight < 0 or args.dense_weight < 0:
         parser.error("--option-check-weight and --dense-weight must be 0 or more")
     curriculum_tasks = tuple(t.strip() for t in args.curriculum_tasks.split(",") if t.strip())
@@ -134,6 +137,7 @@ def parse_args(argv: list[str] | None = None) -> Invocation:
                              curriculum_tasks=curriculum_tasks,
                              seed_locations_and_scenes=args.seed_locations_and_scenes,
                              balanced_counts=args.balanced_counts, vqa_places=args.vqa_places,
+                             questions_per_image=args.questions_per_image,
                              curriculum_until=args.curriculum_until, schedule_start=args.schedule_start,
                              mix=args.mix, balance=args.balance,
                              architecture=replace(defaults.architecture, layers=args.layers, queries=args.queries,

@@ -3,8 +3,10 @@
 Each image slot draws a task by the mix weights, then one fresh example of that task's train split
 (the generator never draws a test image); all samples of the example are used (an MME image gives
 its yes and its no question), with the auxiliary questions about the same image when asked for
-(``auxiliary.py``). An image's sequences are packed into one row (``packing.py``). Early steps may cap
-the shapes per scene (``curriculum``), so that grounding starts from single objects.
+(``auxiliary.py``); ``questions_per_image`` keeps at most that many of them, drawn at random, so that
+a step's tokens spread over more images. An image's sequences are packed into one row
+(``packing.py``). Early steps may cap the shapes per scene (``curriculum``), so that grounding
+starts from single objects.
 """
 
 from __future__ import annotations
@@ -60,7 +62,10 @@ class BatchStream:
     def __init__(self, mix: Mapping[str, float], tokenizer: QwenTokenizer, seed: int, batch_size: int,
                  total_steps: int, curriculum: Curriculum, image_size: int, protocol: str = "qwen-vl",
                  auxiliary: AuxiliaryQuestions | None = None, dense: bool = False,
-                 dense_words: DenseWords = DenseWords()) -> None:
+                 dense_words: DenseWords = DenseWords(), questions_per_image: int = 0) -> None:
+        if questions_per_image < 0:
+            raise ValueError(f"questions_per_image is a number of questions, or 0 for all of them; "
+                             f"got {questions_per_image}")
         self.names = tuple(mix)
         self.weights = tuple(mix[n] for n in self.names)
         self.specs = {n: get_task(n) for n in self.names}
@@ -74,9 +79,11 @@ class BatchStream:
         self.auxiliary = auxiliary
         self.dense = dense
         self.dense_words = dense_words
+        self.questions_per_image = questions_per_image
 
     def groups(self, step: int) -> list[ImageGroup]:
-        """``batch_size`` images, each with the sequences of all its questions (and its dense targets)."""
+        """``batch_size`` images, each with the sequences of all its questions, or of ``questions_per_image``
+        of them (and its dense targets)."""
         rng = random.Random(f"tiny/{self.seed}/{step}")
         out: list[ImageGroup] = []
         while len(out) < self.batch_size:
@@ -87,6 +94,12 @@ class BatchStream:
             if self.auxiliary is not None:
                 example = with_auxiliary(task, example, rng, self.auxiliary)
             sequences = training_sequences(self.specs[task], self.protocols[task], self.tokenizer, [example])
+            cap = self.questions_per_image
+            if cap and len(sequences) > cap:
+                # a random few, in their order; drawn apart from ``rng``, so the images stay those of the
+                # stream without a cap
+                keep = random.Random(f"tiny/{self.seed}/{step}/{len(out)}/questions")
+                sequences = [sequences[i] for i in sorted(keep.sample(range(len(sequences)), cap))]
             cells = cell_targets(example.scene, self.tokenizer, self.dense_words) if self.dense else None
             out.append(ImageGroup(sequences, cells))
         return out

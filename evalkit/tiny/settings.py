@@ -50,6 +50,9 @@ class TrainSettings:
     balanced_counts: bool = False
     # short-answer images also ask each shape's quadrant and each clear pair's relation (auxiliary.vqa_rows)
     vqa_places: bool = False
+    # at most this many questions an image (drawn at random from all it asks; 0: all), so that a step's
+    # tokens spread over more images (batches.BatchStream)
+    questions_per_image: int = 0
     # early steps draw single-shape scenes for these tasks, less and less often until this fraction of
     # the run (batches.Curriculum)
     curriculum_tasks: tuple[str, ...] = Curriculum().tasks
@@ -84,7 +87,7 @@ class TrainSettings:
 # what a state saved before these settings existed was trained with
 SETTINGS_BEFORE_THEY_EXISTED = {"dense_places": False, "dense_glyph_words": False, "vocab_as_appended": False,
                                 "seed_locations_and_scenes": False, "balanced_counts": False, "vqa_places": False,
-                                "schedule_start": 0}
+                                "schedule_start": 0, "questions_per_image": 0}
 
 
 def auxiliary_questions_of(settings: dict[str, Any]) -> AuxiliaryQuestions | None:

@@ -315,7 +315,8 @@ def batch_stream(settings: TrainSettings, tokenizer: QwenTokenizer) -> BatchStre
                        Curriculum(settings.curriculum_tasks, settings.curriculum_until),
                        settings.architecture.image_size, auxiliary=settings.auxiliary_questions(),
                        dense=settings.dense_weight > 0,
-                       dense_words=DenseWords(settings.dense_places, settings.dense_glyph_words))
+                       dense_words=DenseWords(settings.dense_places, settings.dense_glyph_words),
+                       questions_per_image=settings.questions_per_image)
 
 
 def _means(losses: dict[str, list[float]]) -> dict[str, float]:
