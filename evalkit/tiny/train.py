@@ -21,6 +21,8 @@ projections start at zero, so that it starts out computing what the checkpoint c
 (``settings.DEFAULT_MIX`` by default; the vocabulary is learned from every task's examples whatever the mix).
 ``--balance images`` weighs every image of a step alike in the objective, its questions sharing its
 part, where by default every question weighs alike (an image of VQA asks about 18, one of OCR-VQA 2).
+``--questions-per-image N`` keeps a random N of each image's questions, so that a step's tokens spread
+over more images (``batches.BatchStream``; 0, the default, keeps all).
 ``--curriculum-tasks`` and ``--curriculum-until`` set which tasks start from single-shape scenes and
 for how much of the run (by default grounding only, for the first quarter).
 Dense targets that name a shape's place and a glyph's word, and a vocabulary learned from answers as
