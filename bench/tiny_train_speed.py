@@ -17,7 +17,7 @@ packed batches drawn for the same steps of the same stream: the same images and 
 variants share the images per step and questions per image, only the image spans' length following
 the query count. Variants of one query count start from the same weights; they alternate for a
 number of rounds, each round one optimizer step per batch, with the objective training computes
-(answers, dense targets, option checks when weighted). Printed: whether torch reports native bf16,
+(``train.step_objective``). Printed: whether torch reports native bf16,
 each round's seconds per step and images a second, and each variant's fastest round as a ratio of
 the first variant's, per step and per image (below 1: faster than it).
 
@@ -101,7 +101,15 @@ def main() -> int:
     from evalkit.models.qwen_vl.network import QwenVLNetwork
     from evalkit.models.qwen_vl.tokenizer import QwenTokenizer
     from evalkit.tiny.initialization import initialize
-    from evalkit.tiny.train import batch_stream, build_vocabulary, native_bf16, packed_losses, parse_args
+    from evalkit.tiny.train import (
+        StepCounts,
+        batch_stream,
+        build_vocabulary,
+        native_bf16,
+        packed_losses,
+        parse_args,
+        step_objective,
+    )
 
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
@@ -140,15 +148,10 @@ def main() -> int:
         began = time.perf_counter()
         for batches in steps[variant]:
             optimizer.zero_grad(set_to_none=True)
-            n_sequences = sum(len(b.tasks) for b in batches)
-            n_cells = max(1, sum(b.dense_ids.numel() for b in batches))
-            n_checks = max(1, sum(b.check_ids.numel() for b in batches))
+            counts = StepCounts.of(batches)
             for batch in batches:
-                losses, dense, checks = packed_losses(network, batch, variant.precision == "bf16")
-                objective = losses.sum() / n_sequences + settings.dense_weight * dense / n_cells
-                if settings.option_check_weight > 0:
-                    objective = objective + settings.option_check_weight * checks / n_checks
-                objective.backward()
+                outputs = packed_losses(network, batch, variant.precision == "bf16")
+                step_objective(outputs, batch, settings, counts)[0].backward()
             optimizer.step()
         return (time.perf_counter() - began) / len(steps[variant])
 

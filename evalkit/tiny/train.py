@@ -176,6 +176,32 @@ def packed_losses(network: QwenVLNetwork, batch: PackedBatch, bf16: bool) -> Pac
                         _summed_loss(network, hidden, batch.check_rows, batch.check_cols, batch.check_ids))
 
 
+class StepCounts(NamedTuple):
+    """What a step's micro-batches hold in all, which each micro-batch's part of the objective divides by."""
+
+    sequences: int
+    images: int
+    cells: int  # dense targets (at least 1)
+    checks: int  # option checks (at least 1)
+
+    @classmethod
+    def of(cls, batches: list[PackedBatch]) -> StepCounts:
+        return cls(sum(len(b.tasks) for b in batches), sum(b.ids.size(0) for b in batches),
+                   max(1, sum(b.dense_ids.numel() for b in batches)),
+                   max(1, sum(b.check_ids.numel() for b in batches)))
+
+
+def step_objective(losses: PackedLosses, batch: PackedBatch, settings: TrainSettings,
+                   counts: StepCounts) -> tuple[torch.Tensor, torch.Tensor]:
+    """A micro-batch's part of the step's objective (answers, dense targets and, when weighted, option
+    checks), and of its answer loss alone."""
+    answers = answer_objective(losses.answers, batch, settings.balance, counts.sequences, counts.images)
+    objective = answers + settings.dense_weight * losses.dense / counts.cells
+    if settings.option_check_weight > 0:
+        objective = objective + settings.option_check_weight * losses.checks / counts.checks
+    return objective, answers
+
+
 def answer_objective(losses: torch.Tensor, batch: PackedBatch, balance: str, n_sequences: int,
                      n_images: int) -> torch.Tensor:
     """A micro-batch's part of the step's answer loss, ``losses`` being its sequences' mean answer losses
@@ -260,16 +286,11 @@ def train(settings: TrainSettings, export: Path | None = None, resume: bool = Fa
             optimizer.zero_grad(set_to_none=True)
             total = 0.0
             batches = stream.packed(step, settings.micro_batch)
-            n_sequences = sum(len(b.tasks) for b in batches)
-            n_images = sum(b.ids.size(0) for b in batches)
-            n_cells = max(1, sum(b.dense_ids.numel() for b in batches))
-            n_checks = max(1, sum(b.check_ids.numel() for b in batches))
+            counts = StepCounts.of(batches)
             for batch in batches:
-                losses, dense, checks = packed_losses(network, batch, settings.bf16)
-                answers = answer_objective(losses, batch, settings.balance, n_sequences, n_images)
-                objective = answers + settings.dense_weight * dense / n_cells
-                if settings.option_check_weight > 0:
-                    objective = objective + settings.option_check_weight * checks / n_checks
+                outputs = packed_losses(network, batch, settings.bf16)
+                losses, dense, checks = outputs
+                objective, answers = step_objective(outputs, batch, settings, counts)
                 objective.backward()
                 total += float(answers.detach())
                 if batch.dense_ids.numel():
